@@ -1,0 +1,206 @@
+import { z } from 'zod'
+
+/**
+ * The only module that reads `process.env`. Configuration is resolved once at start and passed in;
+ * an invalid environment stops the process with one message naming every bad variable.
+ */
+
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v)
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional())
+const bool = (fallback: boolean) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(['true', 'false', '1', '0'])
+      .optional()
+      .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1')),
+  )
+const int = (fallback: number, min: number, max: number) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(fallback))
+const url = (what: string) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .url({ message: `must be a URL (${what})` })
+      .optional(),
+  )
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'production', 'test']).default('development')),
+    PORT: int(3000, 1, 65535),
+    HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
+    LOG_LEVEL: z.preprocess(
+      emptyToUndefined,
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ),
+    DATABASE_URL: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// or postgresql:// URL' })
+        .optional(),
+    ),
+    DATABASE_POOL_MAX: int(10, 1, 200),
+    PGLITE_DIR: z.preprocess(emptyToUndefined, z.string().default('.data/pglite')),
+    TENANT_APP_KEYS: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^[a-z0-9-]+:[A-Za-z0-9._-]{8,}(,[a-z0-9-]+:[A-Za-z0-9._-]{8,})*$/, {
+          message: 'must be "slug:key,slug:key" with keys of at least 8 characters [A-Za-z0-9._-]',
+        })
+        .optional(),
+    ),
+    ADMIN_API_TOKEN: z.preprocess(
+      emptyToUndefined,
+      z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
+    ),
+    JOBS_TRANSPORT: z.preprocess(emptyToUndefined, z.enum(['local', 'qstash']).default('local')),
+    WORKER_ENABLED: bool(true),
+    WORKER_CONCURRENCY: int(1, 1, 16),
+    JOB_LEASE_SECONDS: int(120, 10, 3600),
+    JOB_MAX_ATTEMPTS: int(5, 1, 50),
+    JOB_SLICE_SECONDS: int(240, 5, 900),
+    INGESTION_CRON: z.preprocess(emptyToUndefined, z.string().default('0 3 * * *')),
+    QSTASH_TOKEN: optionalString,
+    QSTASH_URL: url('QStash API base'),
+    QSTASH_CURRENT_SIGNING_KEY: optionalString,
+    QSTASH_NEXT_SIGNING_KEY: optionalString,
+    PUBLIC_BASE_URL: url('public base URL of this service'),
+    CRON_SECRET: z.preprocess(
+      emptyToUndefined,
+      z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
+    ),
+    OVERPASS_URLS: z.preprocess(
+      emptyToUndefined,
+      z.string().default('https://overpass-api.de/api/interpreter'),
+    ),
+    OVERPASS_TIMEOUT_SECONDS: int(180, 5, 3600),
+    OVERPASS_MAX_BYTES: int(512 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
+    OVERPASS_MAX_TRIES: int(4, 1, 20),
+    DOWNLOAD_MAX_BYTES: int(2 * 1024 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
+    INGEST_BATCH_SIZE: int(1000, 1, 50_000),
+    WORK_DIR: z.preprocess(emptyToUndefined, z.string().default('.data/work')),
+  })
+  .superRefine((env, ctx) => {
+    if (env.JOBS_TRANSPORT !== 'qstash') return
+    const required = [
+      'QSTASH_TOKEN',
+      'QSTASH_CURRENT_SIGNING_KEY',
+      'QSTASH_NEXT_SIGNING_KEY',
+      'PUBLIC_BASE_URL',
+    ] as const
+    for (const key of required) {
+      if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when JOBS_TRANSPORT=qstash' })
+    }
+  })
+
+type Env = z.infer<typeof envSchema>
+
+export interface Config {
+  env: Env['NODE_ENV']
+  port: number
+  host: string
+  logLevel: Env['LOG_LEVEL']
+  database: { kind: 'postgres'; url: string; poolMax: number } | { kind: 'pglite'; dir: string }
+  tenantAppKeys: Record<string, string>
+  adminToken: string | null
+  jobs: {
+    transport: Env['JOBS_TRANSPORT']
+    workerEnabled: boolean
+    workerConcurrency: number
+    leaseSeconds: number
+    maxAttempts: number
+    sliceSeconds: number
+    cron: string
+    cronSecret: string | null
+    qstash: {
+      token: string
+      url: string | undefined
+      currentSigningKey: string
+      nextSigningKey: string
+      publicBaseUrl: string
+    } | null
+  }
+  ingestion: {
+    overpassUrls: string[]
+    overpassTimeoutSeconds: number
+    overpassMaxBytes: number
+    overpassMaxTries: number
+    downloadMaxBytes: number
+    batchSize: number
+    workDir: string
+  }
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(source)
+  if (!parsed.success) {
+    // Values are never echoed: some of these variables are secrets.
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`)
+    throw new ConfigError(problems)
+  }
+  const e = parsed.data
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    database: e.DATABASE_URL
+      ? { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX }
+      : { kind: 'pglite', dir: e.PGLITE_DIR },
+    tenantAppKeys: parseTenantKeys(e.TENANT_APP_KEYS),
+    adminToken: e.ADMIN_API_TOKEN ?? null,
+    jobs: {
+      transport: e.JOBS_TRANSPORT,
+      workerEnabled: e.WORKER_ENABLED,
+      workerConcurrency: e.WORKER_CONCURRENCY,
+      leaseSeconds: e.JOB_LEASE_SECONDS,
+      maxAttempts: e.JOB_MAX_ATTEMPTS,
+      sliceSeconds: e.JOB_SLICE_SECONDS,
+      cron: e.INGESTION_CRON,
+      cronSecret: e.CRON_SECRET ?? null,
+      qstash:
+        e.JOBS_TRANSPORT === 'qstash' ||
+        (e.QSTASH_TOKEN && e.QSTASH_CURRENT_SIGNING_KEY && e.QSTASH_NEXT_SIGNING_KEY && e.PUBLIC_BASE_URL)
+          ? {
+              token: e.QSTASH_TOKEN ?? '',
+              url: e.QSTASH_URL,
+              currentSigningKey: e.QSTASH_CURRENT_SIGNING_KEY ?? '',
+              nextSigningKey: e.QSTASH_NEXT_SIGNING_KEY ?? '',
+              publicBaseUrl: (e.PUBLIC_BASE_URL ?? '').replace(/\/+$/, ''),
+            }
+          : null,
+    },
+    ingestion: {
+      overpassUrls: e.OVERPASS_URLS.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      overpassTimeoutSeconds: e.OVERPASS_TIMEOUT_SECONDS,
+      overpassMaxBytes: e.OVERPASS_MAX_BYTES,
+      overpassMaxTries: e.OVERPASS_MAX_TRIES,
+      downloadMaxBytes: e.DOWNLOAD_MAX_BYTES,
+      batchSize: e.INGEST_BATCH_SIZE,
+      workDir: e.WORK_DIR,
+    },
+  }
+}
+
+function parseTenantKeys(raw: string | undefined): Record<string, string> {
+  if (!raw) return {}
+  return Object.fromEntries(raw.split(',').map((pair) => pair.split(':') as [string, string]))
+}
+
+/** Test and bench helper: a config from defaults plus overrides, never from the process environment. */
+export function configFrom(overrides: Record<string, string | undefined> = {}): Config {
+  return loadConfig({ LOG_LEVEL: 'silent', ...overrides })
+}

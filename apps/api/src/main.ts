@@ -1,0 +1,57 @@
+import { serve } from '@hono/node-server'
+import { createApp } from './app.js'
+import { buildDeps, prepareDatabase } from './bootstrap.js'
+import { ConfigError, loadConfig } from './config.js'
+import { createLogger } from './platform/log.js'
+
+async function main() {
+  let config: ReturnType<typeof loadConfig>
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`)
+      process.exit(78)
+    }
+    throw err
+  }
+  const log = createLogger(config.logLevel)
+  const database = await prepareDatabase(config, log).catch((err: Error) => {
+    log.fatal({ err: { message: err.message, name: err.name } }, 'cannot start: database')
+    process.stderr.write(`Cannot start: ${err.message}\n`)
+    process.exit(1)
+  })
+  const deps = buildDeps(config, database, log)
+  const app = createApp(deps)
+
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    log.info({ port: info.port, host: config.host, database: database.kind, version: deps.version }, 'listening')
+  })
+  server.on('error', (err) => {
+    log.fatal({ err }, 'server error')
+    process.exit(1)
+  })
+
+  let stopping = false
+  const shutdown = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'shutting down: no new connections, finishing in-flight requests')
+    const force = setTimeout(() => {
+      log.error('shutdown took too long; exiting')
+      process.exit(1)
+    }, 25_000)
+    force.unref()
+    server.close(async () => {
+      await database.close().catch((err) => log.error({ err }, 'closing database'))
+      log.info('stopped')
+      process.exit(0)
+    })
+    // Idle keep-alive sockets would hold close() open until they time out.
+    ;(server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.()
+  }
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+  process.on('SIGINT', () => shutdown('SIGINT'))
+}
+
+void main()

@@ -1,0 +1,5 @@
+import { citiesRouter } from './cities/index.js'
+import { healthRouter } from './health/index.js'
+
+/** Every feature's router, mounted by createApp in this order. */
+export const modules = [healthRouter, citiesRouter]

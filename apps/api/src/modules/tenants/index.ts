@@ -1,0 +1,1 @@
+export { applyConfiguredAppKeys, listTenants } from './tenants.service.js'

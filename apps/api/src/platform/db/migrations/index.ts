@@ -1,0 +1,12 @@
+import type { Migration } from 'kysely'
+import * as m0001 from './0001_foundation.js'
+import * as m0002 from './0002_seed_reference.js'
+
+/**
+ * Every migration, in order. Static imports (not a folder scan) so the same list works under tsx, in
+ * tests and in a bundled serverless function. Append-only: never edit a migration that has landed.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_foundation': m0001,
+  '0002_seed_reference': m0002,
+}

@@ -1,0 +1,56 @@
+import type { BBox } from './bbox.js'
+import { EARTH_RADIUS_M } from './great-circle.js'
+
+const RAD = Math.PI / 180
+const DEG_PER_METRE = 1 / (EARTH_RADIUS_M * RAD)
+/** Covers rounding in the projected coordinates (~ulp(180°)) so the bounds hold for centimetre pairs. */
+const ABSOLUTE_SLACK_DEG = 1e-11
+const RELATIVE_SLACK = 1e-9
+
+export interface LocalProjection {
+  /** The fixed reference latitude; one per city, never per query, so the plane has no shear. */
+  readonly refLat: number
+  /** `cos(refLat)`: SQL must project with this very number, `point(lon * xScale, lat)`. */
+  readonly xScale: number
+  project(lat: number, lon: number): { x: number; y: number }
+  /**
+   * Planar radius (projected degrees) that contains every point within `meters` great-circle distance
+   * of the query: search the plane with it, then re-rank by great-circle distance, and nothing is missed.
+   */
+  planarRadiusFor(meters: number): number
+  /**
+   * The least great-circle distance (metres) a point at planar distance `planar` can be at. A KNN scan in
+   * planar order may stop once this exceeds the k-th best exact distance found so far.
+   */
+  minMetersFor(planar: number): number
+}
+
+/**
+ * Equirectangular plane for one region: x = lon·cos(refLat), y = lat, in degrees, as the SP-GiST
+ * `point` index stores it. Both bounds come from one inequality: along any geodesic whose latitude
+ * stays within |φ| ≤ φ*, the angle θ ≥ √(Δφ² + cos²φ*·Δλ²). Every point of a geodesic between two
+ * points of the region lies within half its length of an end, so φ* ≤ max|lat| + θmax/2, with θmax
+ * over-estimated by Δlat + Δlon. The bounds hold only for pairs inside `region`: make it cover the
+ * query points as well as the data.
+ */
+export function createLocalProjection(region: BBox, refLat = (region.minLat + region.maxLat) / 2): LocalProjection {
+  const xScale = Math.cos(refLat * RAD)
+  const thetaMax = (region.maxLat - region.minLat + (region.maxLon - region.minLon)) * RAD
+  const latStar = Math.min(
+    Math.PI / 2,
+    Math.max(Math.abs(region.minLat), Math.abs(region.maxLat)) * RAD + thetaMax / 2,
+  )
+  const cosStar = Math.cos(latStar)
+  // Planar distance stretches true distance by at most this much, and shrinks it by at least `shrink`.
+  const stretch = Math.max(1, xScale / cosStar)
+  const shrink = Math.min(1, cosStar / xScale)
+
+  return {
+    refLat,
+    xScale,
+    project: (lat, lon) => ({ x: lon * xScale, y: lat }),
+    planarRadiusFor: (meters) => meters * DEG_PER_METRE * stretch * (1 + RELATIVE_SLACK) + ABSOLUTE_SLACK_DEG,
+    minMetersFor: (planar) =>
+      Math.max(0, ((planar - ABSOLUTE_SLACK_DEG) * shrink * (1 - RELATIVE_SLACK)) / DEG_PER_METRE),
+  }
+}

@@ -1,0 +1,32 @@
+import type { Config } from '../../config.js'
+import type { Clock } from '../clock.js'
+import type { Database } from '../db/client.js'
+import type { JobQueue } from '../jobs/queue.js'
+import type { Logger } from '../log.js'
+
+/** What handlers receive through `c.var.deps`: never imported globals, so tests hand in their own. */
+export interface AppDeps {
+  config: Config
+  database: Database
+  log: Logger
+  clock: Clock
+  version: string
+  startedAt: number
+  /** Absent only in processes that serve no job routes (e.g. some tests); routes that need it say so. */
+  jobs?: JobQueue
+}
+
+export interface Tenant {
+  id: number
+  slug: string
+  name: string
+}
+
+export interface AppEnv {
+  Variables: {
+    deps: AppDeps
+    log: Logger
+    requestId: string
+    tenant: Tenant
+  }
+}

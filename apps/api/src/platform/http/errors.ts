@@ -1,0 +1,51 @@
+/**
+ * One table of error codes: each code's HTTP status and title. The problem+json answers and the
+ * OpenAPI error responses are both derived from it, so they cannot drift apart. Titles are Russian:
+ * app users may read them.
+ */
+export const ERRORS = {
+  VALIDATION_FAILED: { status: 400, title: 'Некорректный запрос' },
+  MALFORMED_BODY: { status: 400, title: 'Тело запроса не является корректным JSON' },
+  APP_KEY_REQUIRED: { status: 401, title: 'Требуется ключ приложения (X-App-Key)' },
+  APP_KEY_INVALID: { status: 401, title: 'Неизвестный ключ приложения' },
+  ADMIN_TOKEN_REQUIRED: { status: 401, title: 'Требуется токен администратора (X-Admin-Token)' },
+  SIGNATURE_INVALID: { status: 401, title: 'Подпись запроса недействительна' },
+  ADMIN_TOKEN_INVALID: { status: 403, title: 'Неверный токен администратора' },
+  ADMIN_DISABLED: { status: 403, title: 'Администрирование отключено: токен не настроен' },
+  NOT_FOUND: { status: 404, title: 'Не найдено' },
+  CITY_NOT_FOUND: { status: 404, title: 'Город не найден' },
+  JOB_NOT_FOUND: { status: 404, title: 'Задача не найдена' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Метод не поддерживается' },
+  JOB_STATE_CONFLICT: { status: 409, title: 'Задача в состоянии, не допускающем операцию' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Тело запроса слишком велико' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Ожидается application/json' },
+  IDEMPOTENCY_CONFLICT: { status: 422, title: 'Задача с этим ключом уже существует с другими параметрами' },
+  INTERNAL: { status: 500, title: 'Внутренняя ошибка сервера' },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'Сервис временно недоступен' },
+} as const satisfies Record<string, { status: number; title: string }>
+
+export type ErrorCode = keyof typeof ERRORS
+export type ErrorStatus = (typeof ERRORS)[ErrorCode]['status']
+
+export interface FieldError {
+  path: string
+  message: string
+}
+
+export class AppError extends Error {
+  readonly status: number
+  constructor(
+    readonly code: ErrorCode,
+    detail?: string,
+    readonly errors?: FieldError[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(detail ?? ERRORS[code].title)
+    this.name = 'AppError'
+    this.status = ERRORS[code].status
+  }
+}
+
+export function problemType(code: ErrorCode): string {
+  return `urn:gorod:problem:${code.toLowerCase().replaceAll('_', '-')}`
+}

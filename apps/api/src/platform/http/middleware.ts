@@ -1,0 +1,54 @@
+import type { MiddlewareHandler } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import type { AppDeps, AppEnv } from './context.js'
+import { AppError } from './errors.js'
+
+export const MAX_BODY_BYTES = 1024 * 1024
+
+/** Deps and a per-request child logger that carries the request id on every line. */
+export function requestContext(deps: AppDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const requestId = c.get('requestId')
+    const log = deps.log.child({ request_id: requestId })
+    c.set('deps', deps)
+    c.set('log', log)
+    const started = performance.now()
+    try {
+      await next()
+    } finally {
+      const status = c.res.status
+      const line = {
+        method: c.req.method,
+        path: c.req.path,
+        status,
+        duration_ms: Math.round((performance.now() - started) * 100) / 100,
+      }
+      if (status >= 500) log.error(line, 'request')
+      else log.info(line, 'request')
+    }
+  }
+}
+
+export const limitBody: MiddlewareHandler<AppEnv> = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => {
+    throw new AppError('PAYLOAD_TOO_LARGE', `Максимальный размер тела запроса — ${MAX_BODY_BYTES} байт`)
+  },
+})
+
+/**
+ * A request that carries a body must say it is JSON: every body this API takes is JSON, and a body in
+ * another type would otherwise skip validation.
+ */
+export const requireJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const method = c.req.method
+  if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
+    const length = c.req.header('content-length')
+    const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined
+    const type = c.req.header('content-type') ?? ''
+    if (hasBody && !/^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i.test(type)) {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Тело запроса должно быть application/json, получено: ${type || 'без типа'}`)
+    }
+  }
+  await next()
+}

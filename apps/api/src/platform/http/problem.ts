@@ -1,0 +1,71 @@
+import { z } from '@hono/zod-openapi'
+import { ERRORS, type ErrorCode, type FieldError, problemType } from './errors.js'
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: 'urn:gorod:problem:validation-failed' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().openapi({ example: 'VALIDATION_FAILED' }),
+    request_id: z.string(),
+    errors: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .openapi({ description: 'Field errors of a validation failure.' }),
+  })
+  .openapi('Problem', { description: 'RFC 9457 problem details.' })
+
+export type Problem = z.infer<typeof ProblemSchema>
+
+export function problemBody(code: ErrorCode, detail: string, requestId: string, errors?: FieldError[]): Problem {
+  const { status, title } = ERRORS[code]
+  return { type: problemType(code), title, status, detail, code, request_id: requestId, ...(errors ? { errors } : {}) }
+}
+
+export function problemResponse(
+  code: ErrorCode,
+  detail: string,
+  requestId: string,
+  errors?: FieldError[],
+  headers?: Record<string, string>,
+): Response {
+  const body = problemBody(code, detail, requestId, errors)
+  return new Response(JSON.stringify(body), {
+    status: body.status,
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE, 'x-request-id': requestId, ...headers },
+  })
+}
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid request: malformed body or parameters (field errors in `errors`).',
+  401: 'Missing or invalid credentials.',
+  403: 'Credentials valid in form but not allowed.',
+  404: 'Not found.',
+  409: 'Conflict with the current state.',
+  413: 'Body larger than 1 MiB.',
+  415: 'Body is not application/json.',
+  422: 'Request well-formed but conflicts with existing data.',
+  500: 'Unexpected error (no internals are disclosed).',
+  503: 'A dependency (the database) is unavailable.',
+}
+
+/** OpenAPI responses for the given statuses, every one a Problem; spread into each route's responses. */
+export function errorResponses<S extends number>(...statuses: S[]) {
+  const known = new Set(Object.values(ERRORS).map((e) => e.status as number))
+  const out = {} as Record<S, { description: string; content: Record<string, { schema: typeof ProblemSchema }> }>
+  for (const s of [...new Set([400 as S, ...statuses, 500 as S])]) {
+    if (!known.has(s)) throw new Error(`No error code maps to status ${s}`)
+    const codes = Object.entries(ERRORS)
+      .filter(([, e]) => e.status === s)
+      .map(([c]) => `\`${c}\``)
+      .join(', ')
+    out[s] = {
+      description: `${DESCRIPTIONS[s] ?? 'Error.'} Codes: ${codes}.`,
+      content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } },
+    }
+  }
+  return out
+}
