@@ -7,6 +7,7 @@ import {
   isRelevant,
   POI_CATEGORIES,
   POI_CATEGORY_RULES,
+  RELEVANT_KEYS,
 } from '../../src/modules/ingestion/categories.js'
 import { isMostlyCyrillic } from '../../src/modules/ingestion/names.js'
 import type { TagSelector } from '../../src/modules/ingestion/tag-selector.js'
@@ -167,7 +168,10 @@ describeWithOsmData('classification over a whole extract', () => {
       for (const { tags } of features) {
         const classified = classifyPoi(tags) !== null || classifyHelper(tags) !== null
         expect(isRelevant(tags)).toBe(classified)
-        if (classified) kept++
+        if (classified) {
+          kept++
+          expect(RELEVANT_KEYS.some((key) => key in tags)).toBe(true)
+        }
       }
       expect(kept).toBeGreaterThan(50)
     })

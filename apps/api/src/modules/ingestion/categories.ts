@@ -308,6 +308,12 @@ const PRIMARY_VALUES: ReadonlyMap<string, ReadonlySet<string> | null> = (() => {
   return index
 })()
 
+/**
+ * Every object `isRelevant` accepts has at least one of these keys: readers may skip decoding the
+ * tags of objects that have none (their `keys` fast path).
+ */
+export const RELEVANT_KEYS: readonly string[] = [...PRIMARY_VALUES.keys()]
+
 function couldMatch(tags: OsmTags): boolean {
   for (const [key, values] of PRIMARY_VALUES) {
     const value = tags[key]
