@@ -1,0 +1,146 @@
+import { open, rm } from 'node:fs/promises'
+import { UpstreamError } from './upstream-error.js'
+
+export interface FetchToFileOptions {
+  fetch: typeof fetch
+  url: string
+  init: RequestInit
+  /** Where the body goes; removed again if the attempt fails. */
+  partPath: string
+  maxBytes: number
+  /** Whole attempt, from sending the request to the last byte. */
+  totalMs: number
+  /** Longest silence allowed once headers arrived: a stalled body is aborted rather than awaited. */
+  idleMs: number
+  signal?: AbortSignal
+}
+
+export type FetchToFileResult =
+  | { ok: true; status: number; headers: Headers; bytes: number }
+  /** Not a 2xx: nothing was written; `snippet` is the start of the body, for the operator. */
+  | { ok: false; status: number; headers: Headers; snippet: string }
+
+const SNIPPET_BYTES = 2_048
+
+/**
+ * One HTTP attempt that streams a 2xx body to disk chunk by chunk (memory stays flat whatever the
+ * size) under a byte limit, a total deadline and an idle deadline. Failures of the transfer itself
+ * become `UpstreamError`s; a cancellation by the caller is rethrown as the caller's reason.
+ */
+export async function fetchToFile(opts: FetchToFileOptions): Promise<FetchToFileResult> {
+  const ctrl = new AbortController()
+  let timedOut: 'total' | 'idle' | null = null
+  const expire = (kind: 'total' | 'idle') => () => {
+    timedOut = kind
+    ctrl.abort()
+  }
+  const total = setTimeout(expire('total'), opts.totalMs)
+  let idle: NodeJS.Timeout | undefined
+  const touch = () => {
+    clearTimeout(idle)
+    idle = setTimeout(expire('idle'), opts.idleMs)
+  }
+  const signal = opts.signal ? AbortSignal.any([ctrl.signal, opts.signal]) : ctrl.signal
+  let bytes = 0
+  let wrote = false
+
+  const fail = (err: unknown): never => {
+    if (opts.signal?.aborted) throw opts.signal.reason
+    if (err instanceof UpstreamError) throw err
+    if (timedOut) {
+      const what =
+        timedOut === 'idle' ? `no data for ${opts.idleMs} ms` : `no complete answer in ${opts.totalMs} ms`
+      throw new UpstreamError('UPSTREAM_TIMEOUT', `${what} (${bytes} bytes received)`, { retryable: true })
+    }
+    if (wrote || bytes > 0) {
+      throw new UpstreamError(
+        'UPSTREAM_INVALID_RESPONSE',
+        `connection closed after ${bytes} bytes of the body`,
+        {
+          retryable: true,
+          cause: err,
+        },
+      )
+    }
+    throw new UpstreamError('UPSTREAM_UNAVAILABLE', `request failed: ${describe(err)}`, {
+      retryable: true,
+      cause: err,
+    })
+  }
+
+  try {
+    const res = await opts.fetch(opts.url, { ...opts.init, signal }).catch(fail)
+    touch()
+    if (!res.ok) {
+      const snippet = await readSnippet(res, touch).catch(() => '')
+      return { ok: false, status: res.status, headers: res.headers, snippet }
+    }
+    const announced = Number(res.headers.get('content-length') ?? Number.NaN)
+    if (announced > opts.maxBytes) {
+      await res.body?.cancel().catch(() => {})
+      throw tooLarge(`announced ${announced} bytes`, opts.maxBytes)
+    }
+    const file = await open(opts.partPath, 'w')
+    wrote = true
+    try {
+      if (res.body) {
+        for await (const chunk of res.body) {
+          touch()
+          bytes += chunk.byteLength
+          if (bytes > opts.maxBytes) {
+            ctrl.abort()
+            throw tooLarge(`more than ${bytes - chunk.byteLength} bytes`, opts.maxBytes)
+          }
+          await file.write(chunk)
+        }
+      }
+    } finally {
+      await file.close()
+    }
+    return { ok: true, status: res.status, headers: res.headers, bytes }
+  } catch (err) {
+    if (wrote) await rm(opts.partPath, { force: true })
+    return fail(err)
+  } finally {
+    clearTimeout(total)
+    clearTimeout(idle)
+  }
+}
+
+function tooLarge(what: string, max: number): UpstreamError {
+  return new UpstreamError('UPSTREAM_TOO_LARGE', `answer exceeds the limit of ${max} bytes (${what})`, {
+    retryable: false,
+  })
+}
+
+async function readSnippet(res: Response, touch: () => void): Promise<string> {
+  if (!res.body) return ''
+  const parts: Uint8Array[] = []
+  let n = 0
+  const reader = res.body.getReader()
+  try {
+    while (n < SNIPPET_BYTES) {
+      const { done, value } = await reader.read()
+      if (done) break
+      touch()
+      parts.push(value)
+      n += value.byteLength
+    }
+  } finally {
+    await reader.cancel().catch(() => {})
+  }
+  const text = Buffer.concat(parts).subarray(0, SNIPPET_BYTES).toString('utf8')
+  // Overpass explains a bad query in an HTML page: keep the words, drop the markup.
+  return text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 400)
+}
+
+export function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err)
+  const cause =
+    err.cause instanceof Error ? ` (${(err.cause as NodeJS.ErrnoException).code ?? err.cause.message})` : ''
+  return `${err.message}${cause}`
+}
