@@ -2,13 +2,13 @@ import { Scalar } from '@scalar/hono-api-reference'
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { requestId } from 'hono/request-id'
+import { modules } from './modules/index.js'
 import { isDatabaseUnavailable } from './platform/db/errors.js'
 import type { AppDeps, AppEnv } from './platform/http/context.js'
 import { AppError } from './platform/http/errors.js'
 import { limitBody, requestContext, requireJsonBody } from './platform/http/middleware.js'
 import { problemResponse } from './platform/http/problem.js'
 import { createRouter } from './platform/http/router.js'
-import { modules } from './modules/index.js'
 
 export const API_TITLE = 'gorod API'
 
@@ -27,12 +27,23 @@ export function createApp(deps: AppDeps) {
   app.doc31('/v1/openapi.json', openApiInfo(deps.version))
   app.get('/docs', Scalar({ url: '/v1/openapi.json', pageTitle: API_TITLE }))
 
-  app.notFound((c) => problemResponse('NOT_FOUND', `Маршрут ${c.req.method} ${c.req.path} не существует`, rid(c)))
+  app.notFound((c) =>
+    problemResponse('NOT_FOUND', `Маршрут ${c.req.method} ${c.req.path} не существует`, rid(c)),
+  )
   app.onError((err, c) => toProblem(err, c))
   return app
 }
 
 export type App = ReturnType<typeof createApp>
+
+/**
+ * The OpenAPI document of every route. Building the app does no I/O and its middleware never runs
+ * here, so no database is needed to describe the API.
+ */
+export function buildOpenApiDocument(version: string) {
+  const app = createApp({ version } as AppDeps)
+  return app.getOpenAPI31Document(openApiInfo(version))
+}
 
 export function openApiInfo(version: string) {
   return {
@@ -83,20 +94,29 @@ function rid(c: Context<AppEnv>): string {
 
 function toProblem(err: Error, c: Context<AppEnv>): Response {
   const requestId = rid(c)
-  if (err instanceof AppError) return problemResponse(err.code, err.message, requestId, err.errors, err.headers)
+  if (err instanceof AppError)
+    return problemResponse(err.code, err.message, requestId, err.errors, err.headers)
   if (err instanceof HTTPException) {
     // Hono raises these for bodies it cannot parse (malformed JSON) and for its own limits.
-    if (err.status === 413) return problemResponse('PAYLOAD_TOO_LARGE', 'Тело запроса слишком велико', requestId)
-    if (err.status === 400) return problemResponse('MALFORMED_BODY', 'Тело запроса не разобрано как JSON', requestId)
+    if (err.status === 413)
+      return problemResponse('PAYLOAD_TOO_LARGE', 'Тело запроса слишком велико', requestId)
+    if (err.status === 400)
+      return problemResponse('MALFORMED_BODY', 'Тело запроса не разобрано как JSON', requestId)
     if (err.status === 401) return problemResponse('SIGNATURE_INVALID', err.message, requestId)
     if (err.status === 404) return problemResponse('NOT_FOUND', err.message, requestId)
   }
   const log = c.get('log')
   if (isDatabaseUnavailable(err)) {
     log?.error({ err }, 'database unavailable')
-    return problemResponse('SERVICE_UNAVAILABLE', 'База данных временно недоступна, повторите запрос позже', requestId, undefined, {
-      'retry-after': '5',
-    })
+    return problemResponse(
+      'SERVICE_UNAVAILABLE',
+      'База данных временно недоступна, повторите запрос позже',
+      requestId,
+      undefined,
+      {
+        'retry-after': '5',
+      },
+    )
   }
   log?.error({ err }, 'unhandled error')
   return problemResponse('INTERNAL', 'Внутренняя ошибка сервера', requestId)

@@ -1,15 +1,17 @@
 import { readFileSync } from 'node:fs'
 import type { Config } from './config.js'
+import { applyConfiguredAppKeys } from './modules/tenants/index.js'
 import { systemClock } from './platform/clock.js'
 import { type Database, openDatabase } from './platform/db/client.js'
 import { migrateToLatest } from './platform/db/migrator.js'
 import type { AppDeps } from './platform/http/context.js'
 import type { Logger } from './platform/log.js'
-import { applyConfiguredAppKeys } from './modules/tenants/index.js'
 
 export const VERSION: string = (() => {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string
+    }
     return pkg.version
   } catch {
     return '0.0.0'
@@ -30,6 +32,11 @@ export async function prepareDatabase(config: Config, log: Logger): Promise<Data
   return database
 }
 
-export function buildDeps(config: Config, database: Database, log: Logger, extra: Partial<AppDeps> = {}): AppDeps {
+export function buildDeps(
+  config: Config,
+  database: Database,
+  log: Logger,
+  extra: Partial<AppDeps> = {},
+): AppDeps {
   return { config, database, log, clock: systemClock, version: VERSION, startedAt: Date.now(), ...extra }
 }

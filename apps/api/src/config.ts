@@ -15,8 +15,18 @@ const bool = (fallback: boolean) =>
       .optional()
       .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1')),
   )
-const int = (fallback: number, min: number, max: number) =>
-  z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(fallback))
+const int = (fallback: number, min: number, max: number) => {
+  const message = `must be a whole number from ${min} to ${max}`
+  return z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number({ message })
+      .int({ message })
+      .min(min, { message })
+      .max(max, { message })
+      .default(fallback),
+  )
+}
 const url = (what: string) =>
   z.preprocess(
     emptyToUndefined,
@@ -28,7 +38,10 @@ const url = (what: string) =>
 
 const envSchema = z
   .object({
-    NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'production', 'test']).default('development')),
+    NODE_ENV: z.preprocess(
+      emptyToUndefined,
+      z.enum(['development', 'production', 'test']).default('development'),
+    ),
     PORT: int(3000, 1, 65535),
     HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
     LOG_LEVEL: z.preprocess(
@@ -93,7 +106,8 @@ const envSchema = z
       'PUBLIC_BASE_URL',
     ] as const
     for (const key of required) {
-      if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when JOBS_TRANSPORT=qstash' })
+      if (!env[key])
+        ctx.addIssue({ code: 'custom', path: [key], message: 'is required when JOBS_TRANSPORT=qstash' })
     }
   })
 

@@ -25,7 +25,10 @@ async function main() {
   const app = createApp(deps)
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-    log.info({ port: info.port, host: config.host, database: database.kind, version: deps.version }, 'listening')
+    log.info(
+      { port: info.port, host: config.host, database: database.kind, version: deps.version },
+      'listening',
+    )
   })
   server.on('error', (err) => {
     log.fatal({ err }, 'server error')

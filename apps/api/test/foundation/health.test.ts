@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { json } from '../helpers/http.js'
 import { createTestApp, type TestApp } from '../helpers/test-app.js'
 
 describe('GET /v1/api/health', () => {
@@ -11,7 +12,7 @@ describe('GET /v1/api/health', () => {
   it('answers ok with the database reachable, version and uptime', async () => {
     const res = await t.app.request('/v1/api/health')
     expect(res.status).toBe(200)
-    const body = await res.json()
+    const body = await json(res)
     expect(body).toMatchObject({ status: 'ok', db: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/) })
     expect(body.uptime_s).toBeGreaterThanOrEqual(0)
     expect(res.headers.get('x-request-id')).toBeTruthy()
@@ -23,7 +24,7 @@ describe('GET /v1/api/health', () => {
     const res = await other.app.request('/v1/api/health')
     expect(res.status).toBe(503)
     expect(res.headers.get('content-type')).toBe('application/problem+json')
-    const body = await res.json()
+    const body = await json(res)
     expect(body).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' })
   })
 })

@@ -10,7 +10,9 @@ const available = existsSync(OSM_DATA_DIR)
 
 if (!available && process.env.CI === 'true') {
   // In CI the extracts are part of the contract: a missing folder must fail loudly, not skip.
-  throw new Error(`OSM extracts folder is missing: ${OSM_DATA_DIR} (expected ../shared/data/osm beside the project)`)
+  throw new Error(
+    `OSM extracts folder is missing: ${OSM_DATA_DIR} (expected ../shared/data/osm beside the project)`,
+  )
 }
 
 /** Absolute path of one extract, e.g. osmFile('sergiev-posad-lavra-2020.osm.pbf'). */

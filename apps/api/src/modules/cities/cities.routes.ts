@@ -6,9 +6,10 @@ export const CitySchema = z
     slug: z.string().openapi({ example: 'moscow' }),
     name_ru: z.string().openapi({ example: 'Москва' }),
     osm_relation_id: z.number().int().openapi({ example: 102269 }),
-    bbox: z
-      .tuple([z.number(), z.number(), z.number(), z.number()])
-      .openapi({ description: '[min_lon, min_lat, max_lon, max_lat]', example: [36.803, 55.1421, 37.9674, 56.0212] }),
+    bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).openapi({
+      description: '[min_lon, min_lat, max_lon, max_lat]',
+      example: [36.803, 55.1421, 37.9674, 56.0212],
+    }),
     center: z.object({ lat: z.number(), lon: z.number() }),
     timezone: z.string().openapi({ example: 'Europe/Moscow' }),
   })
@@ -23,7 +24,9 @@ export const listCitiesRoute = createRoute({
   responses: {
     200: {
       description: 'Active cities of the tenant, by Russian name.',
-      content: { 'application/json': { schema: z.object({ items: z.array(CitySchema) }).openapi('CityList') } },
+      content: {
+        'application/json': { schema: z.object({ items: z.array(CitySchema) }).openapi('CityList') },
+      },
     },
     ...errorResponses(401),
   },

@@ -6,7 +6,12 @@ export function cityView(c: CityRow) {
     slug: c.slug,
     name_ru: c.name_ru,
     osm_relation_id: c.osm_relation_id,
-    bbox: [c.bbox_min_lon, c.bbox_min_lat, c.bbox_max_lon, c.bbox_max_lat] as [number, number, number, number],
+    bbox: [c.bbox_min_lon, c.bbox_min_lat, c.bbox_max_lon, c.bbox_max_lat] as [
+      number,
+      number,
+      number,
+      number,
+    ],
     center: { lat: c.center_lat, lon: c.center_lon },
     timezone: c.timezone,
   }

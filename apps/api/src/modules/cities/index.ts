@@ -3,9 +3,9 @@ import { requireTenant } from '../../platform/http/tenant.js'
 import { listCities } from './cities.handlers.js'
 import { listCitiesRoute } from './cities.routes.js'
 
-export { findCityBySlug, findTenantCity, type CityRow } from './cities.queries.js'
-export { cityView } from './city-view.js'
+export { type CityRow, findCityBySlug, findTenantCity } from './cities.queries.js'
 export { CitySchema } from './cities.routes.js'
+export { cityView } from './city-view.js'
 
 export function citiesRouter() {
   const router = createRouter()

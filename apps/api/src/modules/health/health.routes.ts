@@ -16,7 +16,10 @@ export const healthRoute = createRoute({
   tags: ['health'],
   summary: 'Liveness and database reachability',
   responses: {
-    200: { description: 'The service and its database answer.', content: { 'application/json': { schema: HealthSchema } } },
+    200: {
+      description: 'The service and its database answer.',
+      content: { 'application/json': { schema: HealthSchema } },
+    },
     ...errorResponses(503),
   },
 })

@@ -7,7 +7,11 @@ import type { DB } from '../../platform/db/schema.js'
  */
 export async function applyConfiguredAppKeys(db: Kysely<DB>, keys: Record<string, string>): Promise<void> {
   for (const [slug, key] of Object.entries(keys)) {
-    const res = await db.updateTable('tenants').set({ app_key: key }).where('slug', '=', slug).executeTakeFirst()
+    const res = await db
+      .updateTable('tenants')
+      .set({ app_key: key })
+      .where('slug', '=', slug)
+      .executeTakeFirst()
     if (res.numUpdatedRows === 0n) throw new Error(`TENANT_APP_KEYS names an unknown tenant: ${slug}`)
   }
 }

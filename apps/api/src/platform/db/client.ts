@@ -27,7 +27,10 @@ export interface Database {
 
 export async function createPglite(dataDir: string, loadDataDir?: Blob): Promise<PGlite> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true })
-  const pglite = new PGlite(dataDir, { extensions: PGLITE_EXTENSIONS, ...(loadDataDir ? { loadDataDir } : {}) })
+  const pglite = new PGlite(dataDir, {
+    extensions: PGLITE_EXTENSIONS,
+    ...(loadDataDir ? { loadDataDir } : {}),
+  })
   await pglite.waitReady
   return pglite
 }
@@ -82,7 +85,9 @@ export async function openDatabase(config: Config['database'], log?: Logger): Pr
 
 export class DatabaseUnavailableError extends Error {
   constructor(target: string, cause: unknown) {
-    super(`Cannot connect to the database at ${target}: ${(cause as Error)?.message ?? String(cause)}`, { cause })
+    super(`Cannot connect to the database at ${target}: ${(cause as Error)?.message ?? String(cause)}`, {
+      cause,
+    })
     this.name = 'DatabaseUnavailableError'
   }
 }

@@ -38,4 +38,3 @@ export interface DB {
   cities: CitiesTable
   tenant_cities: TenantCitiesTable
 }
-

@@ -44,10 +44,13 @@ export const requireJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   const method = c.req.method
   if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
     const length = c.req.header('content-length')
-    const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined
+    const hasBody = length !== undefined ? length !== '0' : c.req.raw.body !== null
     const type = c.req.header('content-type') ?? ''
     if (hasBody && !/^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i.test(type)) {
-      throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Тело запроса должно быть application/json, получено: ${type || 'без типа'}`)
+      throw new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `Тело запроса должно быть application/json, получено: ${type || 'без типа'}`,
+      )
     }
   }
   await next()

@@ -20,9 +20,22 @@ export const ProblemSchema = z
 
 export type Problem = z.infer<typeof ProblemSchema>
 
-export function problemBody(code: ErrorCode, detail: string, requestId: string, errors?: FieldError[]): Problem {
+export function problemBody(
+  code: ErrorCode,
+  detail: string,
+  requestId: string,
+  errors?: FieldError[],
+): Problem {
   const { status, title } = ERRORS[code]
-  return { type: problemType(code), title, status, detail, code, request_id: requestId, ...(errors ? { errors } : {}) }
+  return {
+    type: problemType(code),
+    title,
+    status,
+    detail,
+    code,
+    request_id: requestId,
+    ...(errors ? { errors } : {}),
+  }
 }
 
 export function problemResponse(
@@ -55,7 +68,10 @@ const DESCRIPTIONS: Record<number, string> = {
 /** OpenAPI responses for the given statuses, every one a Problem; spread into each route's responses. */
 export function errorResponses<S extends number>(...statuses: S[]) {
   const known = new Set(Object.values(ERRORS).map((e) => e.status as number))
-  const out = {} as Record<S, { description: string; content: Record<string, { schema: typeof ProblemSchema }> }>
+  const out = {} as Record<
+    S,
+    { description: string; content: Record<string, { schema: typeof ProblemSchema }> }
+  >
   for (const s of [...new Set([400 as S, ...statuses, 500 as S])]) {
     if (!known.has(s)) throw new Error(`No error code maps to status ${s}`)
     const codes = Object.entries(ERRORS)

@@ -17,7 +17,11 @@ export function createRouter(): OpenAPIHono<AppEnv> {
     defaultHook: (result) => {
       if (!result.success) {
         const target = (result as { target?: string }).target
-        throw new AppError('VALIDATION_FAILED', 'Запрос не прошёл проверку', fieldErrors(result.error as ZodError, target))
+        throw new AppError(
+          'VALIDATION_FAILED',
+          'Запрос не прошёл проверку',
+          fieldErrors(result.error as ZodError, target),
+        )
       }
     },
   })
