@@ -3,6 +3,9 @@ import type { ColumnType, Generated } from 'kysely'
 /** Table types for Kysely. Kept beside the migrations: a migration that changes a table changes this. */
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
+/** jsonb: read as parsed JSON, written as a JSON string (pg would turn a JS array into a Postgres array). */
+export type Jsonb<T> = ColumnType<T, string, string>
+type NullableJsonb<T> = ColumnType<T | null, string | null | undefined, string | null>
 
 export interface TenantsTable {
   id: Generated<number>
@@ -26,6 +29,9 @@ export interface CitiesTable {
   timezone: string
   active: Generated<boolean>
   created_at: Generated<Timestamp>
+  boundary: NullableJsonb<unknown>
+  boundary_source: string | null
+  boundary_fetched_at: Timestamp | null
 }
 
 export interface TenantCitiesTable {
@@ -33,8 +39,95 @@ export interface TenantCitiesTable {
   city_id: number
 }
 
+export type RunStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED'
+export type RunTrigger = 'admin' | 'cron' | 'cli' | 'chain'
+export type ChangeState = 'new' | 'changed' | 'unchanged' | 'missing'
+
+export interface IngestionRunTable {
+  id: Generated<string>
+  type: string
+  city_id: number
+  boundary_ref: string
+  run_date: string
+  idempotency_key: string
+  status: Generated<RunStatus>
+  source: Jsonb<unknown>
+  trigger: RunTrigger
+  attempts: Generated<number>
+  max_attempts: number
+  error_code: string | null
+  error_message: string | null
+  stats: NullableJsonb<Record<string, unknown>>
+  progress: NullableJsonb<Record<string, unknown>>
+  checkpoint: NullableJsonb<unknown>
+  cancel_requested: Generated<boolean>
+  worker_id: string | null
+  created_at: Generated<Timestamp>
+  updated_at: Generated<Timestamp>
+  started_at: Timestamp | null
+  finished_at: Timestamp | null
+  heartbeat_at: Timestamp | null
+}
+
+export interface IngestionRunItemTable {
+  run_id: string
+  seq: number
+  osm_type: string
+  osm_id: number
+  record: Jsonb<Record<string, unknown>>
+  content_hash: string
+}
+
+interface StagedOsmColumns {
+  id: Generated<number>
+  city_id: number
+  osm_type: 'node' | 'way' | 'relation'
+  osm_id: number
+  names: Jsonb<Record<string, string>>
+  tags: Jsonb<Record<string, string>>
+  lat: number
+  lon: number
+  website: string | null
+  opening_hours: string | null
+  phone: string | null
+  address: NullableJsonb<Record<string, unknown>>
+  source_url: string
+  osm_version: number | null
+  osm_timestamp: Timestamp | null
+  license: string
+  attribution: string
+  content_hash: string
+  first_seen_run: string
+  last_seen_run: string
+  last_changed_run: string
+  change_state: ChangeState
+  missing_since: Timestamp | null
+  created_at: Generated<Timestamp>
+  updated_at: Generated<Timestamp>
+}
+
+export interface PoiIngestionStagingTable extends StagedOsmColumns {
+  category: string
+  name_ru: string | null
+  name_source: string | null
+  wikidata: string | null
+  wikipedia: NullableJsonb<Record<string, unknown>>
+  heritage: NullableJsonb<Record<string, unknown>>
+}
+
+export interface HelperPlaceTable extends StagedOsmColumns {
+  kind: string
+  name: string | null
+  name_source: string | null
+  operator: string | null
+}
+
 export interface DB {
   tenants: TenantsTable
   cities: CitiesTable
   tenant_cities: TenantCitiesTable
+  ingestion_run: IngestionRunTable
+  ingestion_run_item: IngestionRunItemTable
+  poi_ingestion_staging: PoiIngestionStagingTable
+  helper_place: HelperPlaceTable
 }
