@@ -1,0 +1,9 @@
+/** What other modules and the composition root use of ingestion. */
+export {
+  boundaryNameMatches,
+  type Checkpoint as IngestionCheckpoint,
+  createIngestionHandlers,
+  type IngestionDeps,
+  parseBoundaryAnswer,
+  type RunStats as IngestionRunStats,
+} from './pipeline/index.js'
