@@ -1,7 +1,9 @@
 import { serve } from '@hono/node-server'
 import { createApp } from './app.js'
-import { buildDeps, prepareDatabase } from './bootstrap.js'
+import { buildDeps, prepareDatabase, VERSION } from './bootstrap.js'
 import { ConfigError, loadConfig } from './config.js'
+import { buildJobHandlers, startJobs } from './jobs-runtime.js'
+import { systemClock } from './platform/clock.js'
 import { createLogger } from './platform/log.js'
 
 async function main() {
@@ -21,7 +23,20 @@ async function main() {
     process.stderr.write(`Cannot start: ${err.message}\n`)
     process.exit(1)
   })
-  const deps = buildDeps(config, database, log)
+  const jobHandlers = buildJobHandlers(config, log, VERSION)
+  const jobs = await startJobs({
+    config,
+    database,
+    log,
+    clock: systemClock,
+    handlers: jobHandlers,
+    worker: config.jobs.workerEnabled,
+    cron: config.jobs.workerEnabled,
+  }).catch((err: Error) => {
+    log.fatal({ err }, 'cannot start: job queue')
+    process.exit(1)
+  })
+  const deps = buildDeps(config, database, log, { jobs, jobHandlers })
   const app = createApp(deps)
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
@@ -46,6 +61,8 @@ async function main() {
     }, 25_000)
     force.unref()
     server.close(async () => {
+      // Runs in flight are handed back to the queue (not failed) so another worker takes them.
+      await jobs.stop().catch((err) => log.error({ err }, 'stopping jobs'))
       await database.close().catch((err) => log.error({ err }, 'closing database'))
       log.info('stopped')
       process.exit(0)

@@ -1,6 +1,8 @@
 import { createApp } from './app.js'
-import { buildDeps, prepareDatabase } from './bootstrap.js'
+import { buildDeps, prepareDatabase, VERSION } from './bootstrap.js'
 import { type Config, loadConfig } from './config.js'
+import { buildJobHandlers, startJobs } from './jobs-runtime.js'
+import { systemClock } from './platform/clock.js'
 import { createLogger } from './platform/log.js'
 
 /**
@@ -14,7 +16,18 @@ export function createServerlessHandler(configure: () => Config = () => loadConf
     const config = configure()
     const log = createLogger(config.logLevel)
     const database = await prepareDatabase(config, log)
-    return createApp(buildDeps(config, database, log))
+    const jobHandlers = buildJobHandlers(config, log, VERSION)
+    // A function instance only publishes and answers callbacks: no polling worker, no in-process cron.
+    const jobs = await startJobs({
+      config,
+      database,
+      log,
+      clock: systemClock,
+      handlers: jobHandlers,
+      worker: false,
+      cron: false,
+    })
+    return createApp(buildDeps(config, database, log, { jobs, jobHandlers }))
   }
   return async (request: Request): Promise<Response> => {
     ready ??= build().catch((err) => {

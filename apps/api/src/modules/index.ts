@@ -1,5 +1,7 @@
 import { citiesRouter } from './cities/index.js'
 import { healthRouter } from './health/index.js'
+import { ingestionRouter } from './ingestion/ingestion.router.js'
+import { jobsRouter } from './jobs/index.js'
 
 /** Every feature's router, mounted by createApp in this order. */
-export const modules = [healthRouter, citiesRouter]
+export const modules = [healthRouter, citiesRouter, ingestionRouter, jobsRouter]

@@ -12,7 +12,7 @@ export interface TenantsTable {
   slug: string
   name: string
   app_key: string
-  created_at: Generated<Timestamp>
+  created_at: Timestamp
 }
 
 export interface CitiesTable {
@@ -28,7 +28,7 @@ export interface CitiesTable {
   center_lon: number
   timezone: string
   active: Generated<boolean>
-  created_at: Generated<Timestamp>
+  created_at: Timestamp
   boundary: NullableJsonb<unknown>
   boundary_source: string | null
   boundary_fetched_at: Timestamp | null
@@ -62,8 +62,8 @@ export interface IngestionRunTable {
   checkpoint: NullableJsonb<unknown>
   cancel_requested: Generated<boolean>
   worker_id: string | null
-  created_at: Generated<Timestamp>
-  updated_at: Generated<Timestamp>
+  created_at: Timestamp
+  updated_at: Timestamp
   started_at: Timestamp | null
   finished_at: Timestamp | null
   heartbeat_at: Timestamp | null
@@ -102,8 +102,8 @@ interface StagedOsmColumns {
   last_changed_run: string
   change_state: ChangeState
   missing_since: Timestamp | null
-  created_at: Generated<Timestamp>
-  updated_at: Generated<Timestamp>
+  created_at: Timestamp
+  updated_at: Timestamp
 }
 
 export interface PoiIngestionStagingTable extends StagedOsmColumns {

@@ -27,7 +27,9 @@ export class BBoxBuilder {
   }
 
   toBBox(): BBox | null {
-    return this.isEmpty ? null : { minLat: this.minLat, minLon: this.minLon, maxLat: this.maxLat, maxLon: this.maxLon }
+    return this.isEmpty
+      ? null
+      : { minLat: this.minLat, minLon: this.minLon, maxLat: this.maxLat, maxLon: this.maxLon }
   }
 }
 

@@ -33,7 +33,10 @@ export interface LocalProjection {
  * over-estimated by Δlat + Δlon. The bounds hold only for pairs inside `region`: make it cover the
  * query points as well as the data.
  */
-export function createLocalProjection(region: BBox, refLat = (region.minLat + region.maxLat) / 2): LocalProjection {
+export function createLocalProjection(
+  region: BBox,
+  refLat = (region.minLat + region.maxLat) / 2,
+): LocalProjection {
   const xScale = Math.cos(refLat * RAD)
   const thetaMax = (region.maxLat - region.minLat + (region.maxLon - region.minLon)) * RAD
   const latStar = Math.min(

@@ -2,6 +2,7 @@ import type { Config } from '../../config.js'
 import type { Clock } from '../clock.js'
 import type { Database } from '../db/client.js'
 import type { JobQueue } from '../jobs/queue.js'
+import type { JobHandlers } from '../jobs/types.js'
 import type { Logger } from '../log.js'
 
 /** What handlers receive through `c.var.deps`: never imported globals, so tests hand in their own. */
@@ -14,6 +15,8 @@ export interface AppDeps {
   startedAt: number
   /** Absent only in processes that serve no job routes (e.g. some tests); routes that need it say so. */
   jobs?: JobQueue
+  /** What a QStash callback runs; present where this process executes runs. */
+  jobHandlers?: JobHandlers
 }
 
 export interface Tenant {

@@ -1,0 +1,177 @@
+import { isDeepStrictEqual } from 'node:util'
+import { sql } from 'kysely'
+import { dateInZone } from '../../platform/clock.js'
+import { isUniqueViolation } from '../../platform/db/errors.js'
+import type { RunTrigger } from '../../platform/db/schema.js'
+import type { AppDeps } from '../../platform/http/context.js'
+import { AppError } from '../../platform/http/errors.js'
+import type { RunSource } from '../../platform/jobs/types.js'
+import { findCityBySlug } from '../cities/index.js'
+import { findRun, findRunByKey } from './jobs.queries.js'
+import type { RunRow } from './run-view.js'
+
+export type JobDeps = Pick<AppDeps, 'database' | 'clock' | 'config' | 'log'> & {
+  jobs: NonNullable<AppDeps['jobs']> | null
+}
+
+export interface EnqueueInput {
+  type: 'osm' | 'helpers' | 'publish'
+  city: string
+  boundaryRef?: string
+  date?: string
+  source: RunSource
+  trigger: RunTrigger
+}
+
+export function idempotencyKey(type: string, city: string, boundaryRef: string, date: string): string {
+  return `${type}|${city}|${boundaryRef}|${date}`
+}
+
+/**
+ * Creates the run for `{type}|{city}|{boundary_ref}|{date}` unless it exists. However often and
+ * however concurrently it is asked, one key makes one run: the unique key decides, inside one
+ * transaction that also hands a new run to the local queue. `jobs: null` records the run without
+ * delivering it (the CLI runs it in its own process).
+ */
+export async function enqueueRun(
+  deps: JobDeps,
+  input: EnqueueInput,
+): Promise<{ run: RunRow; deduplicated: boolean }> {
+  const { db } = deps.database
+  const city = await findCityBySlug(db, input.city)
+  if (!city) throw new AppError('CITY_NOT_FOUND', `Город «${input.city}» не найден`)
+  const boundaryRef = input.boundaryRef ?? String(city.osm_relation_id)
+  const date = input.date ?? dateInZone(deps.clock.now(), city.timezone)
+  const key = idempotencyKey(input.type, city.slug, boundaryRef, date)
+
+  let createdId: string | null = null
+  try {
+    createdId = await db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('ingestion_run')
+        .values({
+          type: input.type,
+          city_id: city.id,
+          boundary_ref: boundaryRef,
+          run_date: date,
+          idempotency_key: key,
+          source: JSON.stringify(input.source),
+          trigger: input.trigger,
+          max_attempts: deps.config.jobs.maxAttempts,
+        })
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .returning('id')
+        .executeTakeFirst()
+      if (inserted && deps.jobs) await deps.jobs.dispatch(inserted.id, trx)
+      return inserted?.id ?? null
+    })
+  } catch (err) {
+    // ON CONFLICT covers the key; a race on another unique index would surface here.
+    if (!isUniqueViolation(err)) throw err
+  }
+
+  if (createdId) {
+    await deps.jobs?.afterCommit(createdId)
+    return { run: (await findRun(db, createdId))!, deduplicated: false }
+  }
+  const existing = await findRunByKey(db, key)
+  if (!existing) throw new Error(`run with key ${key} neither inserted nor found`)
+  if (!isDeepStrictEqual(existing.source, input.source)) {
+    throw new AppError(
+      'IDEMPOTENCY_CONFLICT',
+      `Job ${existing.id} already exists for ${key} with source ${JSON.stringify(existing.source)}`,
+    )
+  }
+  // A QStash publish that failed after commit would leave the run undelivered: asking again re-publishes
+  // it (QStash drops the duplicate by its deduplication id if the first publish did go through).
+  if (existing.status === 'QUEUED' && deps.jobs?.transport === 'qstash')
+    await deps.jobs.afterCommit(existing.id)
+  return { run: existing, deduplicated: true }
+}
+
+/** The daily schedule: one `osm` and one `helpers` run per active city for today (idempotent per date). */
+export async function enqueueDaily(deps: JobDeps, trigger: RunTrigger = 'cron') {
+  const cities = await deps.database.db
+    .selectFrom('cities')
+    .select('slug')
+    .where('active', '=', true)
+    .execute()
+  const results: Array<{ city: string; type: string; job_id: string; deduplicated: boolean }> = []
+  for (const { slug } of cities) {
+    for (const type of ['osm', 'helpers'] as const) {
+      const { run, deduplicated } = await enqueueRun(deps, {
+        type,
+        city: slug,
+        source: { kind: 'overpass' },
+        trigger,
+      })
+      results.push({ city: slug, type, job_id: run.id, deduplicated })
+    }
+  }
+  deps.log.info(
+    { created: results.filter((r) => !r.deduplicated).length, total: results.length },
+    'daily ingestion enqueued',
+  )
+  return results
+}
+
+/** A queued run ends CANCELLED now; a running one is flagged and its worker stops at its next batch. */
+export async function cancelRun(deps: JobDeps, id: string): Promise<RunRow> {
+  const { db } = deps.database
+  await db
+    .updateTable('ingestion_run')
+    .set({ status: 'CANCELLED', finished_at: sql`now()`, updated_at: sql`now()`, cancel_requested: true })
+    .where('id', '=', id)
+    .where('status', '=', 'QUEUED')
+    .execute()
+  await db
+    .updateTable('ingestion_run')
+    .set({ cancel_requested: true, updated_at: sql`now()` })
+    .where('id', '=', id)
+    .where('status', '=', 'RUNNING')
+    .execute()
+  const run = await findRun(db, id)
+  if (!run) throw new AppError('JOB_NOT_FOUND', `Job ${id} not found`)
+  if (run.status !== 'CANCELLED' && run.status !== 'RUNNING') {
+    throw new AppError(
+      'JOB_STATE_CONFLICT',
+      `Job ${id} is ${run.status}: only QUEUED or RUNNING jobs can be cancelled`,
+    )
+  }
+  return run
+}
+
+/** A FAILED or CANCELLED run becomes a new attempt of the same run, resuming from its checkpoint. */
+export async function retryRun(deps: JobDeps, id: string): Promise<RunRow> {
+  const { db } = deps.database
+  const retried = await db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('ingestion_run')
+      .set({
+        status: 'QUEUED',
+        cancel_requested: false,
+        finished_at: null,
+        error_code: null,
+        error_message: null,
+        worker_id: null,
+        max_attempts: sql`attempts + ${deps.config.jobs.maxAttempts}`,
+        updated_at: sql`now()`,
+      })
+      .where('id', '=', id)
+      .where('status', 'in', ['FAILED', 'CANCELLED'])
+      .returning('id')
+      .executeTakeFirst()
+    if (row && deps.jobs) await deps.jobs.dispatch(row.id, trx)
+    return row !== undefined
+  })
+  if (retried) await deps.jobs?.afterCommit(id)
+  const run = await findRun(db, id)
+  if (!run) throw new AppError('JOB_NOT_FOUND', `Job ${id} not found`)
+  if (!retried) {
+    throw new AppError(
+      'JOB_STATE_CONFLICT',
+      `Job ${id} is ${run.status}: only FAILED or CANCELLED jobs can be retried`,
+    )
+  }
+  return run
+}
