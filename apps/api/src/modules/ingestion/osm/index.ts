@@ -1,5 +1,5 @@
 export * from './geometry.js'
+export { OsmFormatError } from './osm-format-error.js'
 export { OverpassRemarkError } from './overpass-json-reader.js'
-export { OsmFormatError } from './pbf-blobs.js'
 export { detectOsmFormat, readOsmFile, readOverpassStream } from './read-osm-file.js'
 export type * from './types.js'

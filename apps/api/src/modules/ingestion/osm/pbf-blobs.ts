@@ -2,6 +2,7 @@ import { type FileHandle, open } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { inflate } from 'node:zlib'
 import { PbfReader } from 'pbf'
+import { OsmFormatError } from './osm-format-error.js'
 
 const inflateAsync = promisify(inflate)
 
@@ -10,10 +11,6 @@ export interface BlobRef {
   /** Byte offset of the serialized Blob message (after its header). */
   offset: number
   size: number
-}
-
-export class OsmFormatError extends Error {
-  override name = 'OsmFormatError'
 }
 
 /** PBF caps a header at 64 KiB and a blob at 32 MiB; larger values mean a corrupt or non-PBF file. */
@@ -76,12 +73,11 @@ async function unpackBlob(blob: Buffer): Promise<Buffer> {
   throw new OsmFormatError('PBF blob holds no data')
 }
 
-const SUPPORTED_FEATURES = new Set([
-  'OsmSchema-V0.6',
-  'DenseNodes',
-  'HistoricalInformation',
-  'Sort.Type_then_ID',
-])
+/**
+ * HistoricalInformation is left out on purpose: a history file holds every version of an object,
+ * deleted ones included, and reading it as current data would ingest them all.
+ */
+const SUPPORTED_FEATURES = new Set(['OsmSchema-V0.6', 'DenseNodes', 'Sort.Type_then_ID'])
 
 function checkHeader(block: Buffer): void {
   const pbf = new PbfReader(block)

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream'
 import { SaxesParser, type SaxesTagPlain } from 'saxes'
+import { OsmFormatError } from './osm-format-error.js'
 import { hasInterestingKey, type OsmMember, type OsmPassDriver } from './pass-driver.js'
 import type { OsmType } from './types.js'
 
@@ -8,36 +9,74 @@ export type OpenStream = () => Readable
 
 interface Element {
   type: OsmType
+  id: number
+  /** Nodes only; NaN for ways and relations. */
+  lat: number
+  lon: number
   attrs: Record<string, string>
   tags: Record<string, string>
   refs: number[]
   members: OsmMember[]
+  /** JOSM keeps deleted objects in the file, marked, until upload: they are not data. */
+  deleted: boolean
 }
 
+const MEMBER_TYPES = new Set<string>(['node', 'way', 'relation'])
+
 /**
- * Runs saxes over one stream and calls `onElement` when a node/way/relation closes. Fails on
- * malformed or truncated XML: saxes rejects unclosed tags at close().
+ * Runs saxes over one stream and calls `onElement` when a node/way/relation closes. Fails with
+ * OsmFormatError on malformed or truncated XML (saxes rejects unclosed tags at close()), on a value
+ * that would otherwise become NaN downstream, and on history files.
  */
 async function* parseElements(open: OpenStream, onElement: (el: Element) => void): AsyncGenerator<void> {
   const parser = new SaxesParser()
   let current: Element | null = null
+  let previous = ''
   let sawRoot = false
   parser.on('opentag', (tag: SaxesTagPlain) => {
     const a = tag.attributes as Record<string, string>
     switch (tag.name) {
       case 'node':
       case 'way':
-      case 'relation':
-        current = { type: tag.name, attrs: a, tags: {}, refs: [], members: [] }
+      case 'relation': {
+        const id = integer(a.id, `${tag.name} id`)
+        const key = `${tag.name}/${id}`
+        // History files list every version of an object in a row; flattening them would ingest
+        // superseded and deleted versions as current data.
+        if (key === previous)
+          throw new OsmFormatError(`${key} appears twice in a row: OSM history files are not supported`)
+        previous = key
+        const deleted = a.action === 'delete' || a.visible === 'false'
+        const isNode = tag.name === 'node' && !deleted
+        current = {
+          type: tag.name,
+          id,
+          lat: isNode ? coordinate(a.lat, `${key} lat`, 90) : Number.NaN,
+          lon: isNode ? coordinate(a.lon, `${key} lon`, 180) : Number.NaN,
+          attrs: a,
+          tags: {},
+          refs: [],
+          members: [],
+          deleted,
+        }
         break
+      }
       case 'tag':
         if (current && a.k !== undefined) current.tags[a.k] = a.v ?? ''
         break
       case 'nd':
-        current?.refs.push(Number(a.ref))
+        current?.refs.push(integer(a.ref, 'nd ref'))
         break
       case 'member':
-        current?.members.push({ type: a.type as OsmType, ref: Number(a.ref), role: a.role ?? '' })
+        if (!current) break
+        if (a.type === undefined || !MEMBER_TYPES.has(a.type)) {
+          throw new OsmFormatError(`relation/${current.id} has a member of type ${a.type}`)
+        }
+        current.members.push({
+          type: a.type as OsmType,
+          ref: integer(a.ref, 'member ref'),
+          role: a.role ?? '',
+        })
         break
       case 'osm':
         sawRoot = true
@@ -46,18 +85,39 @@ async function* parseElements(open: OpenStream, onElement: (el: Element) => void
   })
   parser.on('closetag', (tag) => {
     if (current && tag.name === current.type) {
-      onElement(current)
+      if (!current.deleted) onElement(current)
       current = null
     }
   })
   const stream = open()
   stream.setEncoding('utf8')
   for await (const chunk of stream) {
-    parser.write(chunk as string)
+    parse(() => parser.write(chunk as string))
     yield
   }
-  parser.close()
-  if (!sawRoot) throw new Error('not an OSM XML document: no <osm> root element')
+  parse(() => parser.close())
+  if (!sawRoot) throw new OsmFormatError('not an OSM XML document: no <osm> root element')
+}
+
+function parse(step: () => void): void {
+  try {
+    step()
+  } catch (error) {
+    if (error instanceof OsmFormatError) throw error
+    throw new OsmFormatError(`malformed OSM XML: ${(error as Error).message}`, { cause: error })
+  }
+}
+
+function integer(value: string | undefined, what: string): number {
+  const n = value === undefined || value.trim() === '' ? Number.NaN : Number(value)
+  if (!Number.isSafeInteger(n)) throw new OsmFormatError(`bad ${what}: ${value}`)
+  return n
+}
+
+function coordinate(value: string | undefined, what: string, limit: number): number {
+  const n = value === undefined || value.trim() === '' ? Number.NaN : Number(value)
+  if (!(Math.abs(n) <= limit)) throw new OsmFormatError(`bad ${what}: ${value}`)
+  return n
 }
 
 function version(attrs: Record<string, string>): number | null {
@@ -76,20 +136,18 @@ export function xmlDriver(open: OpenStream): OsmPassDriver {
         if (el.type === 'node') counts.nodes++
         else if (el.type === 'way') counts.ways++
         else counts.relations++
-        const id = Number(el.attrs.id)
-        const isBoundary = el.type === 'relation' && id === opts.boundaryRelationId
+        const isBoundary = el.type === 'relation' && el.id === opts.boundaryRelationId
         // Untagged objects never reach `keep`, as in the PBF reader.
         const keep = Object.keys(el.tags).length > 0 && hasInterestingKey(keys, el.tags) && opts.keep(el.tags)
         if (!keep && !isBoundary) return
-        const base = { id, version: version(el.attrs), timestamp: el.attrs.timestamp ?? null, tags: el.tags }
+        const base = {
+          id: el.id,
+          version: version(el.attrs),
+          timestamp: el.attrs.timestamp ?? null,
+          tags: el.tags,
+        }
         if (el.type === 'node') {
-          sink.node({
-            ...base,
-            type: 'node',
-            lat: Number(el.attrs.lat),
-            lon: Number(el.attrs.lon),
-            position: 'node',
-          })
+          sink.node({ ...base, type: 'node', lat: el.lat, lon: el.lon, position: 'node' })
         } else if (el.type === 'way') sink.way({ ...base, refs: el.refs })
         else sink.relation({ ...base, keep, members: el.members })
       })
@@ -98,8 +156,7 @@ export function xmlDriver(open: OpenStream): OsmPassDriver {
       if (needed.size === 0) return
       await drain(
         parseElements(open, (el) => {
-          const id = Number(el.attrs.id)
-          if (el.type === 'way' && needed.has(id)) found(id, el.refs)
+          if (el.type === 'way' && needed.has(el.id)) found(el.id, el.refs)
         }),
       )
     },
@@ -107,8 +164,7 @@ export function xmlDriver(open: OpenStream): OsmPassDriver {
       if (needed.size === 0) return
       await drain(
         parseElements(open, (el) => {
-          const id = Number(el.attrs.id)
-          if (el.type === 'node' && needed.has(id)) found(id, Number(el.attrs.lon), Number(el.attrs.lat))
+          if (el.type === 'node' && needed.has(el.id)) found(el.id, el.lon, el.lat)
         }),
       )
     },
