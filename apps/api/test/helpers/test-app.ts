@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream'
 import { createApp } from '../../src/app.js'
 import { buildDeps } from '../../src/bootstrap.js'
-import { configFrom } from '../../src/config.js'
+import { type Config, configFrom } from '../../src/config.js'
 import type { AppDeps } from '../../src/platform/http/context.js'
-import { createLogger } from '../../src/platform/log.js'
+import { createLogger, type Logger } from '../../src/platform/log.js'
 import { createTestDatabase, type TestDatabase } from './test-db.js'
 
 export const DEV_KEYS = { gorod: 'dev-gorod-app-key', progulki: 'dev-progulki-app-key' } as const
@@ -34,14 +34,15 @@ export interface TestApp {
 
 export async function createTestApp(
   env: Record<string, string | undefined> = {},
-  extra: Partial<AppDeps> = {},
+  /** Extra deps, or a function that builds them from the app's config and (captured) logger. */
+  extra: Partial<AppDeps> | ((config: Config, log: Logger) => Partial<AppDeps>) = {},
   database?: TestDatabase,
 ): Promise<TestApp> {
   const config = configFrom({ ADMIN_API_TOKEN: ADMIN_TOKEN, LOG_LEVEL: 'info', ...env })
   const logs = new LogCapture()
   const log = createLogger(config.logLevel, logs)
   const db = database ?? (await createTestDatabase())
-  const deps = buildDeps(config, db, log, extra)
+  const deps = buildDeps(config, db, log, typeof extra === 'function' ? extra(config, log) : extra)
   return {
     app: createApp(deps),
     deps,
