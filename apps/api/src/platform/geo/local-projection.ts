@@ -1,5 +1,5 @@
-import type { BBox } from './bbox.js'
 import { EARTH_RADIUS_M } from './great-circle.js'
+import type { LatLonBox } from './lat-lon.js'
 
 const RAD = Math.PI / 180
 const DEG_PER_METRE = 1 / (EARTH_RADIUS_M * RAD)
@@ -28,32 +28,34 @@ export interface LocalProjection {
 /**
  * Equirectangular plane for one region: x = lon·cos(refLat), y = lat, in degrees, as the SP-GiST
  * `point` index stores it. Both bounds come from one inequality: along any geodesic whose latitude
- * stays within |φ| ≤ φ*, the angle θ ≥ √(Δφ² + cos²φ*·Δλ²). Every point of a geodesic between two
- * points of the region lies within half its length of an end, so φ* ≤ max|lat| + θmax/2, with θmax
- * over-estimated by Δlat + Δlon. The bounds hold only for pairs inside `region`: make it cover the
- * query points as well as the data.
+ * stays within |φ| ≤ φ*, the angle θ ≥ √(Δφ² + cos²φ*·Δλ²). A geodesic of length θ never strays
+ * more than θ/2 in latitude from its nearer end, so φ* ≤ max|lat| + θ/2:
+ * - a radius search only meets geodesics of θ ≤ r/R;
+ * - for a planar distance d (radians), either θ ≥ d, or θ < d and then θ ≥ cos φ*(d)/cos φ₀ · d.
+ * The bounds hold only for pairs inside `region`: make it cover the queries as well as the data.
  */
 export function createLocalProjection(
-  region: BBox,
+  region: LatLonBox,
   refLat = (region.minLat + region.maxLat) / 2,
 ): LocalProjection {
   const xScale = Math.cos(refLat * RAD)
+  const maxAbsLat = Math.max(Math.abs(region.minLat), Math.abs(region.maxLat)) * RAD
+  // No geodesic between two points of the region is longer than going along a meridian, then a parallel.
   const thetaMax = (region.maxLat - region.minLat + (region.maxLon - region.minLon)) * RAD
-  const latStar = Math.min(
-    Math.PI / 2,
-    Math.max(Math.abs(region.minLat), Math.abs(region.maxLat)) * RAD + thetaMax / 2,
-  )
-  const cosStar = Math.cos(latStar)
-  // Planar distance stretches true distance by at most this much, and shrinks it by at least `shrink`.
-  const stretch = Math.max(1, xScale / cosStar)
-  const shrink = Math.min(1, cosStar / xScale)
+  const cosStar = (theta: number) =>
+    Math.cos(Math.min(Math.PI / 2, maxAbsLat + Math.min(theta, thetaMax) / 2))
 
   return {
     refLat,
     xScale,
     project: (lat, lon) => ({ x: lon * xScale, y: lat }),
-    planarRadiusFor: (meters) => meters * DEG_PER_METRE * stretch * (1 + RELATIVE_SLACK) + ABSOLUTE_SLACK_DEG,
-    minMetersFor: (planar) =>
-      Math.max(0, ((planar - ABSOLUTE_SLACK_DEG) * shrink * (1 - RELATIVE_SLACK)) / DEG_PER_METRE),
+    planarRadiusFor: (meters) => {
+      const stretch = Math.max(1, xScale / cosStar(meters / EARTH_RADIUS_M))
+      return meters * DEG_PER_METRE * stretch * (1 + RELATIVE_SLACK) + ABSOLUTE_SLACK_DEG
+    },
+    minMetersFor: (planar) => {
+      const shrink = Math.min(1, cosStar(planar * RAD) / xScale)
+      return Math.max(0, ((planar - ABSOLUTE_SLACK_DEG) * shrink * (1 - RELATIVE_SLACK)) / DEG_PER_METRE)
+    },
   }
 }
