@@ -71,7 +71,7 @@ export async function enqueueRun(
   }
 
   if (createdId) {
-    await deps.jobs?.afterCommit(createdId)
+    await handOver(deps, createdId)
     return { run: (await findRun(db, createdId))!, deduplicated: false }
   }
   const existing = await findRunByKey(db, key)
@@ -84,9 +84,24 @@ export async function enqueueRun(
   }
   // A QStash publish that failed after commit would leave the run undelivered: asking again re-publishes
   // it (QStash drops the duplicate by its deduplication id if the first publish did go through).
-  if (existing.status === 'QUEUED' && deps.jobs?.transport === 'qstash')
-    await deps.jobs.afterCommit(existing.id)
+  if (existing.status === 'QUEUED' && deps.jobs?.transport === 'qstash') await handOver(deps, existing.id)
   return { run: existing, deduplicated: true }
+}
+
+/**
+ * The after-commit hand-over (QStash publish). The run is already recorded, so a publish that still
+ * fails after its retries is a 503 naming the run: asking again re-publishes it.
+ */
+async function handOver(deps: JobDeps, runId: string): Promise<void> {
+  try {
+    await deps.jobs?.afterCommit(runId)
+  } catch (err) {
+    deps.log.warn({ run_id: runId, err: (err as Error).message }, 'run recorded but not handed to the queue')
+    throw new AppError(
+      'SERVICE_UNAVAILABLE',
+      `Job ${runId} is recorded but the queue did not accept it; repeat the request to hand it over again`,
+    )
+  }
 }
 
 /** The daily schedule: one `osm` and one `helpers` run per active city for today (idempotent per date). */
@@ -164,7 +179,7 @@ export async function retryRun(deps: JobDeps, id: string): Promise<RunRow> {
     if (row && deps.jobs) await deps.jobs.dispatch(row.id, trx)
     return row !== undefined
   })
-  if (retried) await deps.jobs?.afterCommit(id)
+  if (retried) await handOver(deps, id)
   const run = await findRun(db, id)
   if (!run) throw new AppError('JOB_NOT_FOUND', `Job ${id} not found`)
   if (!retried) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { Client, Receiver } from '@upstash/qstash'
+import { Client, QstashError, Receiver } from '@upstash/qstash'
 import type { Config } from '../../config.js'
 import type { Logger } from '../log.js'
 import type { JobQueue } from './queue.js'
@@ -29,20 +29,23 @@ export function createQStashQueue(
     devMode: false,
     token: qstash.token,
     ...(qstash.url ? { baseUrl: qstash.url } : {}),
-    // The SDK's own retry covers a flaky publish call; delivery retries are QStash's (`retries`).
-    retry: { retries: 3, backoff: (n) => Math.min(2000, 100 * 2 ** n) },
+    // The SDK retries only when fetch throws, never on a 5xx answer: `publish` retries both itself.
+    retry: false,
   })
   const callbackUrl = `${qstash.publicBaseUrl}${CALLBACK_PATH}`
   let slices = 0
 
   const publish = async (runId: string, dedup: string, delaySeconds?: number) => {
-    const res = await client.publishJSON({
-      url: callbackUrl,
-      body: { run_id: runId },
-      deduplicationId: dedup,
-      retries: Math.max(0, opts.maxAttempts - 1),
-      ...(delaySeconds ? { delay: delaySeconds } : {}),
-    })
+    // A retried publish keeps its deduplication id, so QStash drops it if an earlier try did go through.
+    const res = await withRetries(() =>
+      client.publishJSON({
+        url: callbackUrl,
+        body: { run_id: runId },
+        deduplicationId: dedup,
+        retries: Math.max(0, opts.maxAttempts - 1),
+        ...(delaySeconds ? { delay: delaySeconds } : {}),
+      }),
+    )
     opts.log.info(
       { run_id: runId, message_id: (res as { messageId?: string }).messageId },
       'run published to QStash',
@@ -61,6 +64,20 @@ export function createQStashQueue(
       await publish(runId, deduplicationId(runId, Date.now() * 1000 + slices), delaySeconds)
     },
     async stop() {},
+  }
+}
+
+/** A network error, a 429 or a 5xx from the QStash API is worth another try; a 4xx is not. */
+async function withRetries<T>(call: () => Promise<T>, retries = 3): Promise<T> {
+  for (let n = 0; ; n++) {
+    try {
+      return await call()
+    } catch (err) {
+      const status = err instanceof QstashError ? (err.status ?? 0) : undefined
+      const retryable = status === undefined || status === 429 || status >= 500
+      if (!retryable || n >= retries) throw err
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** n)))
+    }
   }
 }
 
