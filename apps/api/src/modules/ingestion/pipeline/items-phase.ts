@@ -5,7 +5,7 @@ import type { OsmFeature, OsmReadResult } from '../osm/types.js'
 import type { Checkpoint } from './checkpoint.js'
 import type { AreaTest } from './city-area.js'
 import { fromRead } from './job-errors.js'
-import { deleteItems, type ItemRow, insertItems } from './staging-sql.js'
+import { deleteItems, type ItemRow, insertItems, itemKey, unchangedKeys } from './staging-sql.js'
 import type { TargetSpec } from './targets.js'
 
 /**
@@ -35,6 +35,9 @@ export async function itemsPhase(
     if (batch.length === 0) return
     const rows = batch
     batch = []
+    // Content staging already holds is not buffered again: a re-import writes little more than ids.
+    const same = await unchangedKeys(db, spec, run.cityId, rows)
+    for (const row of rows) if (same.has(itemKey(row.osm_type, row.osm_id))) row.record = null
     // One statement per batch: atomic on its own, so a batch is in or out as a whole.
     await insertItems(db, run.id, kept - rows.length + 1, rows)
     await ctx.progress({ phase: 'items', done: kept })
@@ -51,7 +54,7 @@ export async function itemsPhase(
     if (!args.area.contains(feature.lon, feature.lat)) continue
     const record = spec.normalize(feature)
     if (record === null) continue
-    const key = `${record.osm_type[0]}${record.osm_id}`
+    const key = itemKey(record.osm_type, record.osm_id)
     if (seen.has(key)) continue
     seen.add(key)
     kept++

@@ -8,20 +8,47 @@ type Db = Kysely<DB>
 export interface ItemRow {
   osm_type: string
   osm_id: number
-  record: string
   content_hash: string
+  /** The normalised record as JSON; null when staging already holds exactly this content. */
+  record: string | null
 }
 
-/** One statement per batch whatever its size: arrays as parameters, unnested into rows. */
+/**
+ * Of these items, the keys whose staged row already has the same content hash (and is not missing):
+ * such items need no record, only their presence. Read-only, one index probe per item.
+ */
+export async function unchangedKeys(
+  db: Db,
+  spec: TargetSpec,
+  cityId: number,
+  items: ReadonlyArray<Pick<ItemRow, 'osm_type' | 'osm_id' | 'content_hash'>>,
+): Promise<Set<string>> {
+  if (items.length === 0) return new Set()
+  const { rows } = await sql<{ osm_type: string; osm_id: number }>`
+    SELECT s.osm_type, s.osm_id
+    FROM unnest(${items.map((i) => i.osm_type)}::text[], ${items.map((i) => i.osm_id)}::bigint[],
+                ${items.map((i) => i.content_hash)}::text[]) AS k (osm_type, osm_id, content_hash)
+    JOIN ${sql.raw(spec.table)} s
+      ON s.city_id = ${cityId} AND s.osm_type = k.osm_type AND s.osm_id = k.osm_id
+    WHERE s.content_hash = k.content_hash AND s.change_state <> 'missing'`.execute(db)
+  return new Set(rows.map((r) => itemKey(r.osm_type, r.osm_id)))
+}
+
+export function itemKey(osmType: string, osmId: number): string {
+  return `${osmType[0]}${osmId}`
+}
+
+/**
+ * One statement per batch whatever its size: the batch travels as one JSON array parameter
+ * ([type, id, hash, record|null] per item), which Postgres parses far faster than an array of jsonb.
+ */
 export async function insertItems(db: Db, runId: string, firstSeq: number, rows: readonly ItemRow[]) {
   if (rows.length === 0) return
+  const json = `[${rows.map((r) => `[${JSON.stringify(r.osm_type)},${r.osm_id},${JSON.stringify(r.content_hash)},${r.record ?? 'null'}]`).join(',')}]`
   await sql`
     INSERT INTO ingestion_run_item (run_id, seq, osm_type, osm_id, record, content_hash)
-    SELECT ${runId}::uuid, t.seq, t.osm_type, t.osm_id, t.record, t.content_hash
-    FROM unnest(${rows.map((_, i) => firstSeq + i)}::int[], ${rows.map((r) => r.osm_type)}::text[],
-                ${rows.map((r) => r.osm_id)}::bigint[], ${rows.map((r) => r.record)}::jsonb[],
-                ${rows.map((r) => r.content_hash)}::text[])
-      AS t (seq, osm_type, osm_id, record, content_hash)`.execute(db)
+    SELECT ${runId}::uuid, ${firstSeq - 1}::int + t.ord::int, t.e->>0, (t.e->>1)::bigint, t.e->3, t.e->>2
+    FROM jsonb_array_elements(${json}::jsonb) WITH ORDINALITY AS t (e, ord)`.execute(db)
 }
 
 export async function deleteItems(db: Db, runId: string): Promise<void> {
@@ -36,8 +63,10 @@ export async function writeCheckpoint(db: Db, runId: string, checkpoint: Checkpo
 
 /**
  * Writes items (from, to] to staging in one set-based statement. Rows whose content hash is unchanged
- * are not touched at all (no new row version, no index churn), which is what makes re-importing
- * unchanged data cheap; a row that was missing and is back is written again.
+ * are not touched at all (no new row version, no row lock, no index churn), which is what makes
+ * re-importing unchanged data cheap; a row that was missing and is back is written again. Items
+ * without a record (found unchanged when buffered) are skipped; the ON CONFLICT condition repeats
+ * the hash test so a row changed meanwhile is never overwritten by equal content.
  */
 export async function upsertBatch(
   db: Db,
@@ -56,8 +85,12 @@ export async function upsertBatch(
       SELECT ${args.cityId}::int, i.osm_type, i.osm_id, ${fromRecord},
              ${args.runId}::uuid, ${args.runId}::uuid, ${args.runId}::uuid, 'new'
       FROM ingestion_run_item i
+      LEFT JOIN ${table} old ON old.city_id = ${args.cityId} AND old.osm_type = i.osm_type AND old.osm_id = i.osm_id
       CROSS JOIN LATERAL jsonb_populate_record(NULL::${table}, i.record) r
       WHERE i.run_id = ${args.runId} AND i.seq > ${args.from} AND i.seq <= ${args.to}
+        AND jsonb_typeof(i.record) = 'object'
+        -- Unchanged rows are filtered here, before ON CONFLICT, which would lock (write) them.
+        AND (old.id IS NULL OR old.content_hash IS DISTINCT FROM i.content_hash OR old.change_state = 'missing')
       ON CONFLICT (city_id, osm_type, osm_id) DO UPDATE
         SET ${assign}, last_seen_run = EXCLUDED.last_seen_run, last_changed_run = EXCLUDED.last_changed_run,
             change_state = 'changed', missing_since = NULL, updated_at = now()
