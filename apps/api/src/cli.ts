@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util'
 import { prepareDatabase } from './bootstrap.js'
+import { INGEST_USAGE, ingestCommand } from './commands/ingest-command.js'
+import { workerCommand } from './commands/worker-command.js'
 import { ConfigError, loadConfig } from './config.js'
 import { listTenants } from './modules/tenants/index.js'
-import { createLogger } from './platform/log.js'
+import { createCliLogger } from './platform/log.js'
 
 /**
  * `npm run cli -- <command>`: operator commands that run in their own process against the configured
@@ -14,14 +16,17 @@ const USAGE = `Usage: npm run cli -- <command> [options]
 Commands:
   migrate              apply pending migrations and exit
   tenants [--json]     print each tenant's slug, name and app key
-`
+  worker               work queued runs (local transport) until SIGTERM
+${INGEST_USAGE}`
 
 type Command = (args: string[]) => Promise<number>
 
 const commands: Record<string, Command> = {
+  ingest: ingestCommand,
+  worker: workerCommand,
   async migrate() {
     const config = loadConfig()
-    const log = createLogger(config.logLevel)
+    const log = createCliLogger(config.logLevel)
     const database = await prepareDatabase(config, log)
     await database.close()
     process.stdout.write('migrations: up to date\n')
@@ -30,7 +35,7 @@ const commands: Record<string, Command> = {
   async tenants(args) {
     const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } })
     const config = loadConfig()
-    const database = await prepareDatabase(config, createLogger('warn'))
+    const database = await prepareDatabase(config, createCliLogger('warn'))
     try {
       const rows = await listTenants(database.db)
       if (values.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`)

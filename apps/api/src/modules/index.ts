@@ -1,6 +1,6 @@
 import { citiesRouter } from './cities/index.js'
 import { healthRouter } from './health/index.js'
-import { ingestionRouter } from './ingestion/ingestion.router.js'
+import { ingestionRouter } from './ingestion/index.js'
 import { jobsRouter } from './jobs/index.js'
 
 /** Every feature's router, mounted by createApp in this order. */

@@ -36,3 +36,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     destination,
   )
 }
+
+/** Command-line processes keep stdout for their answer (tables, JSON): their logs go to stderr. */
+export function createCliLogger(level: string): Logger {
+  return createLogger(level, pino.destination(2))
+}

@@ -1,4 +1,6 @@
 /** What other modules and the composition root use of ingestion. */
+
+export { ingestionRouter } from './ingestion.router.js'
 export {
   boundaryNameMatches,
   type Checkpoint as IngestionCheckpoint,

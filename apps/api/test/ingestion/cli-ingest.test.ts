@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { createApp } from '../../src/app.js'
+import { buildDeps } from '../../src/bootstrap.js'
+import { configFrom } from '../../src/config.js'
+import { openDatabase } from '../../src/platform/db/client.js'
+import { createLogger } from '../../src/platform/log.js'
+import { json } from '../helpers/http.js'
+import { describeWithOsmData, osmFile } from '../helpers/osm-data.js'
+import { spawnEntry } from '../helpers/process.js'
+import { ADMIN_TOKEN } from '../helpers/test-app.js'
+import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/test-db.js'
+
+describeWithOsmData('npm run cli -- ingest (local file, own process)', () => {
+  let dir: string
+  let database: TestDatabase | null = null
+  let env: Record<string, string>
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gorod-cli-'))
+    if (onPostgres) {
+      database = await createTestDatabase()
+      env = { DATABASE_URL: database.url!, WORK_DIR: join(dir, 'work') }
+    } else {
+      env = { PGLITE_DIR: join(dir, 'pglite'), WORK_DIR: join(dir, 'work') }
+    }
+  })
+  afterAll(async () => {
+    await database?.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  const ingest = (...extra: string[]) =>
+    spawnEntry(
+      'cli.ts',
+      ['ingest', '--type', 'osm', '--city', 'sergiev-posad', '--date', '2026-06-01', ...extra],
+      env,
+    )
+
+  it('records the run, executes it here, prints the stats as JSON and exits 0', async () => {
+    const cli = ingest('--file', osmFile('sergiev-posad-lavra-2020.osm.pbf'), '--json')
+    expect(await cli.exited).toBe(0)
+    const job = JSON.parse(cli.stdout())
+    expect(job).toMatchObject({
+      status: 'SUCCEEDED',
+      trigger: 'cli',
+      idempotency_key: 'osm|sergiev-posad|171922|2026-06-01',
+      source: { kind: 'file', name: 'sergiev-posad-lavra-2020.osm.pbf' },
+    })
+    expect(job.stats.new).toBeGreaterThan(10)
+    expect(job.stats.kept).toBe(job.stats.new)
+
+    // The same record is what the API shows for that job.
+    const config = configFrom(env)
+    const db = await openDatabase(config.database)
+    try {
+      const app = createApp(
+        buildDeps(configFrom({ ...env, ADMIN_API_TOKEN: ADMIN_TOKEN }), db, createLogger('silent')),
+      )
+      const res = await app.request(`/v1/jobs/${job.id}`, { headers: { 'X-Admin-Token': ADMIN_TOKEN } })
+      expect(await json(res)).toMatchObject({ id: job.id, status: 'SUCCEEDED', stats: job.stats })
+      const staged = await db.db.selectFrom('poi_ingestion_staging').select('osm_id').execute()
+      expect(staged).toHaveLength(job.stats.new)
+    } finally {
+      await db.close()
+    }
+  })
+
+  it('asked again for the same key, shows the finished run instead of running it twice', async () => {
+    const cli = ingest('--file', osmFile('sergiev-posad-lavra-2020.osm.pbf'), '--json')
+    expect(await cli.exited).toBe(0)
+    const job = JSON.parse(cli.stdout())
+    expect(job.attempts).toBe(1)
+  })
+
+  it('exits non-zero with the reason when the file is not OSM data', async () => {
+    const cli = spawnEntry(
+      'cli.ts',
+      ['ingest', '--type', 'helpers', '--city', 'sergiev-posad', '--file', osmFile('NOTICE.md'), '--json'],
+      env,
+    )
+    expect(await cli.exited).toBe(1)
+    const job = JSON.parse(cli.stdout())
+    expect(job.status).toBe('FAILED')
+    expect(job.error.code).toMatch(/^SOURCE_/)
+  })
+
+  it('refuses bad usage with exit code 2', async () => {
+    const cli = spawnEntry('cli.ts', ['ingest', '--type', 'poi', '--city', 'moscow'], env)
+    expect(await cli.exited).toBe(2)
+    expect(cli.stderr()).toContain('--type osm|helpers')
+  })
+})
