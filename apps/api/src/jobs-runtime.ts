@@ -1,17 +1,63 @@
 import type { Config } from './config.js'
 import { createIngestionHandlers } from './modules/ingestion/index.js'
 import { enqueueDaily } from './modules/jobs/index.js'
+import { createPublishHandler, enqueuePublish } from './modules/publishing/index.js'
 import type { Clock } from './platform/clock.js'
 import type { Database } from './platform/db/client.js'
 import { startLocalQueue } from './platform/jobs/pgboss-queue.js'
 import { createQStashQueue } from './platform/jobs/qstash-queue.js'
 import type { JobQueue } from './platform/jobs/queue.js'
-import type { JobHandlers } from './platform/jobs/types.js'
+import { type JobHandler, type JobHandlers, TransientJobError } from './platform/jobs/types.js'
 import type { Logger } from './platform/log.js'
 
-/** The `{ type → handler }` map: every job type this deployment can run. */
-export function buildJobHandlers(config: Config, log: Logger, version: string): JobHandlers {
-  return { ...createIngestionHandlers({ config, log, version }) }
+/** What chaining needs: the queue exists only after the handlers are built, hence the getter. */
+export interface ChainDeps {
+  database: Database
+  clock: Clock
+  queue: () => JobQueue | null
+}
+
+/**
+ * The `{ type → handler }` map: every job type this deployment can run. With `chain`, an `osm` run
+ * that succeeds enqueues the `publish` run of its city and run date (idempotent: a repeated delivery
+ * of the finished run finds the same publish run).
+ */
+export function buildJobHandlers(
+  config: Config,
+  log: Logger,
+  version: string,
+  chain?: ChainDeps,
+): JobHandlers {
+  const ingestion = createIngestionHandlers({ config, log, version })
+  return {
+    ...ingestion,
+    osm: chain ? thenPublish(ingestion.osm, config, log, chain) : ingestion.osm,
+    publish: createPublishHandler({ batchSize: config.ingestion.batchSize }),
+  }
+}
+
+function thenPublish(osm: JobHandler, config: Config, log: Logger, chain: ChainDeps): JobHandler {
+  return async (ctx) => {
+    const outcome = await osm(ctx)
+    if (outcome.status !== 'succeeded') return outcome
+    try {
+      const { run } = await enqueuePublish(
+        { database: chain.database, clock: chain.clock, config, log, jobs: chain.queue() },
+        { city: ctx.run.citySlug, date: ctx.run.runDate, trigger: 'chain' },
+      )
+      ctx.log.info({ publish_run_id: run.id }, 'publish run chained')
+    } catch (err) {
+      // The osm work is done and checkpointed: a retry returns its stats at once and chains again.
+      throw new TransientJobError(
+        'CHAIN_ENQUEUE_FAILED',
+        `publish run not enqueued: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      )
+    }
+    return outcome
+  }
 }
 
 export interface JobsRuntimeOptions {

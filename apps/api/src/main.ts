@@ -4,6 +4,7 @@ import { buildDeps, prepareDatabase, VERSION } from './bootstrap.js'
 import { ConfigError, loadConfig } from './config.js'
 import { buildJobHandlers, startJobs } from './jobs-runtime.js'
 import { systemClock } from './platform/clock.js'
+import type { JobQueue } from './platform/jobs/queue.js'
 import { createLogger } from './platform/log.js'
 
 async function main() {
@@ -23,7 +24,12 @@ async function main() {
     process.stderr.write(`Cannot start: ${err.message}\n`)
     process.exit(1)
   })
-  const jobHandlers = buildJobHandlers(config, log, VERSION)
+  let queue: JobQueue | null = null
+  const jobHandlers = buildJobHandlers(config, log, VERSION, {
+    database,
+    clock: systemClock,
+    queue: () => queue,
+  })
   const jobs = await startJobs({
     config,
     database,
@@ -36,6 +42,7 @@ async function main() {
     log.fatal({ err }, 'cannot start: job queue')
     process.exit(1)
   })
+  queue = jobs
   const deps = buildDeps(config, database, log, { jobs, jobHandlers })
   const app = createApp(deps)
 

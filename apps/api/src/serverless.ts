@@ -3,6 +3,7 @@ import { buildDeps, prepareDatabase, VERSION } from './bootstrap.js'
 import { type Config, loadConfig } from './config.js'
 import { buildJobHandlers, startJobs } from './jobs-runtime.js'
 import { systemClock } from './platform/clock.js'
+import type { JobQueue } from './platform/jobs/queue.js'
 import { createLogger } from './platform/log.js'
 
 /**
@@ -16,7 +17,12 @@ export function createServerlessHandler(configure: () => Config = () => loadConf
     const config = configure()
     const log = createLogger(config.logLevel)
     const database = await prepareDatabase(config, log)
-    const jobHandlers = buildJobHandlers(config, log, VERSION)
+    let queue: JobQueue | null = null
+    const jobHandlers = buildJobHandlers(config, log, VERSION, {
+      database,
+      clock: systemClock,
+      queue: () => queue,
+    })
     // A function instance only publishes and answers callbacks: no polling worker, no in-process cron.
     const jobs = await startJobs({
       config,
@@ -27,6 +33,7 @@ export function createServerlessHandler(configure: () => Config = () => loadConf
       worker: false,
       cron: false,
     })
+    queue = jobs
     return createApp(buildDeps(config, database, log, { jobs, jobHandlers }))
   }
   return async (request: Request): Promise<Response> => {

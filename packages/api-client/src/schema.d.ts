@@ -66,7 +66,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -185,7 +185,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -377,7 +377,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -472,7 +472,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -483,6 +483,426 @@ export interface paths {
                 };
                 /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`. */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/publishing/{city}/enqueue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enqueue a publish run (staging → public POIs through the gates)
+         * @description Idempotent per `publish|{city}|{boundary_ref}|{date}`: the same key answers the same job (`deduplicated: true`, header `Idempotent-Replayed: true`). The body is optional.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    city: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["PublishEnqueueRequest"];
+                };
+            };
+            responses: {
+                /** @description The job (new or existing). */
+                202: {
+                    headers: {
+                        /** @description "true" when the job already existed */
+                        "Idempotent-Replayed"?: string;
+                        /** @description /v1/jobs/{job_id} */
+                        Location: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PublishEnqueueResult"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json. Codes: `UNSUPPORTED_MEDIA_TYPE`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request well-formed but conflicts with existing data. Codes: `IDEMPOTENCY_CONFLICT`. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/staging": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Staged POIs with their gate results, in id order, cursor-paginated */
+        get: {
+            parameters: {
+                query: {
+                    city: string;
+                    cursor?: string;
+                    /** @description With `passed`: filter on this gate */
+                    gate?: "source" | "license" | "ru_name" | "in_city" | "category" | "present" | "review";
+                    limit?: number;
+                    /** @description Rows that passed (true) or failed (false) `gate`, or all gates when no gate is given */
+                    passed?: "true" | "false";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description One page; `next_cursor` is null on the last page. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StagedPoiList"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/staging/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a staged POI (editor's gate): it leaves publication at once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReviewRequest"];
+                };
+            };
+            responses: {
+                /** @description The staged POI after the change. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StagedPoi"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json. Codes: `UNSUPPORTED_MEDIA_TYPE`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/staging/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraw a rejection: the POI is published again by the next publish run if its gates pass */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReviewRequest"];
+                };
+            };
+            responses: {
+                /** @description The staged POI after the change. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StagedPoi"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json. Codes: `UNSUPPORTED_MEDIA_TYPE`. */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -804,7 +1224,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -999,6 +1419,12 @@ export interface components {
             /** @enum {string} */
             type: "osm" | "helpers" | "publish";
         };
+        GateResult: {
+            /** @enum {string} */
+            area?: "polygon" | "bbox";
+            passed: boolean;
+            reason?: string;
+        };
         Health: {
             /** @enum {string} */
             db: "ok";
@@ -1071,6 +1497,27 @@ export interface components {
             /** @example urn:gorod:problem:validation-failed */
             type: string;
         };
+        PublishEnqueueRequest: {
+            /** @description Run date; default today in the city's time zone */
+            date?: string;
+        };
+        PublishEnqueueResult: {
+            city: string;
+            deduplicated: boolean;
+            idempotency_key: string;
+            /** Format: uuid */
+            job_id: string;
+            /** @enum {string} */
+            status: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
+            /** @enum {string} */
+            type: "publish";
+        };
+        ReviewRequest: {
+            /** @example editor@example.org */
+            by: string;
+            /** @example Дубликат объекта */
+            reason: string;
+        };
         /** @description Overpass (default) or an .osm.pbf / .osm / .osm.gz extract over HTTP(S). */
         RunSource: {
             /** @enum {string} */
@@ -1083,6 +1530,42 @@ export interface components {
              * @example https://example.org/extracts/central-fed-district-latest.osm.pbf
              */
             url: string;
+        };
+        StagedPoi: {
+            category: string;
+            /** @enum {string} */
+            change_state: "new" | "changed" | "unchanged" | "missing";
+            city: string;
+            gate_results: {
+                [key: string]: components["schemas"]["GateResult"];
+            } | null;
+            gates_evaluated_at: string | null;
+            /** @description null until a publish run has evaluated the row */
+            gates_passed: boolean | null;
+            id: number;
+            lat: number;
+            lon: number;
+            name_ru: string | null;
+            osm_id: number;
+            /** @enum {string} */
+            osm_type: "node" | "way" | "relation";
+            published_poi: {
+                id: number;
+                published: boolean;
+                unpublished_reason: string | null;
+            } | null;
+            review: {
+                at: string;
+                by: string;
+                reason: string;
+                /** @enum {string} */
+                state: "rejected";
+            } | null;
+            source_url: string;
+        };
+        StagedPoiList: {
+            items: components["schemas"]["StagedPoi"][];
+            next_cursor: string | null;
         };
     };
     responses: never;

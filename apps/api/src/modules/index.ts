@@ -2,6 +2,7 @@ import { citiesRouter } from './cities/index.js'
 import { healthRouter } from './health/index.js'
 import { ingestionRouter } from './ingestion/index.js'
 import { jobsRouter } from './jobs/index.js'
+import { publishingRouter } from './publishing/index.js'
 
 /** Every feature's router, mounted by createApp in this order. */
-export const modules = [healthRouter, citiesRouter, ingestionRouter, jobsRouter]
+export const modules = [healthRouter, citiesRouter, ingestionRouter, jobsRouter, publishingRouter]

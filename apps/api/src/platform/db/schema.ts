@@ -32,6 +32,8 @@ export interface CitiesTable {
   boundary: NullableJsonb<unknown>
   boundary_source: string | null
   boundary_fetched_at: Timestamp | null
+  /** Reference latitude of the city's planar projection (0004); fixed once set. */
+  ref_lat: Generated<number>
 }
 
 export interface TenantCitiesTable {
@@ -113,6 +115,13 @@ export interface PoiIngestionStagingTable extends StagedOsmColumns {
   wikidata: string | null
   wikipedia: NullableJsonb<Record<string, unknown>>
   heritage: NullableJsonb<Record<string, unknown>>
+  gate_results: NullableJsonb<Record<string, unknown>>
+  gates_passed: boolean | null
+  gates_evaluated_at: Timestamp | null
+  review_state: 'rejected' | null
+  reviewed_by: string | null
+  review_reason: string | null
+  reviewed_at: Timestamp | null
 }
 
 export interface HelperPlaceTable extends StagedOsmColumns {
@@ -120,6 +129,40 @@ export interface HelperPlaceTable extends StagedOsmColumns {
   name: string | null
   name_source: string | null
   operator: string | null
+  /** Planar point for KNN, filled by a trigger from lat/lon and the city's ref_lat. */
+  geo: Generated<{ x: number; y: number }>
+}
+
+/** Published POIs only (0004); `geo` and `search_name` are derived by the database. */
+export interface PoiTable {
+  id: Generated<number>
+  staging_id: number
+  city_id: number
+  osm_type: 'node' | 'way' | 'relation'
+  osm_id: number
+  category: string
+  name_ru: string
+  search_name: Generated<string>
+  lat: number
+  lon: number
+  geo: Generated<{ x: number; y: number }>
+  address: NullableJsonb<Record<string, unknown>>
+  opening_hours: string | null
+  website: string | null
+  phone: string | null
+  wikidata: string | null
+  wikipedia: NullableJsonb<Record<string, unknown>>
+  heritage: NullableJsonb<Record<string, unknown>>
+  sources: Jsonb<Array<Record<string, unknown>>>
+  license: string
+  attribution: string
+  staging_hash: string
+  published: Generated<boolean>
+  unpublished_reason: string | null
+  unpublished_at: Timestamp | null
+  published_at: Timestamp
+  created_at: Timestamp
+  updated_at: Timestamp
 }
 
 export interface DB {
@@ -130,4 +173,5 @@ export interface DB {
   ingestion_run_item: IngestionRunItemTable
   poi_ingestion_staging: PoiIngestionStagingTable
   helper_place: HelperPlaceTable
+  poi: PoiTable
 }

@@ -15,6 +15,8 @@ export const ERRORS = {
   NOT_FOUND: { status: 404, title: 'Не найдено' },
   CITY_NOT_FOUND: { status: 404, title: 'Город не найден' },
   JOB_NOT_FOUND: { status: 404, title: 'Задача не найдена' },
+  POI_NOT_FOUND: { status: 404, title: 'Объект не найден' },
+  STAGING_NOT_FOUND: { status: 404, title: 'Запись промежуточного хранилища не найдена' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Метод не поддерживается' },
   JOB_STATE_CONFLICT: { status: 409, title: 'Задача в состоянии, не допускающем операцию' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Тело запроса слишком велико' },

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely'
 import * as m0001 from './0001_foundation.js'
 import * as m0002 from './0002_seed_reference.js'
 import * as m0003 from './0003_pr2_ingestion.js'
+import * as m0004 from './0004_publishing.js'
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works under tsx, in
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_seed_reference': m0002,
   '0003_pr2_ingestion': m0003,
+  '0004_publishing': m0004,
 }
