@@ -102,6 +102,9 @@ function toProblem(err: Error, c: Context<AppEnv>): Response {
       return problemResponse('PAYLOAD_TOO_LARGE', 'Тело запроса слишком велико', requestId)
     if (err.status === 400)
       return problemResponse('MALFORMED_BODY', 'Тело запроса не разобрано как JSON', requestId)
+    // zod-openapi's media-type gate: a declared non-JSON Content-Type on a bodyless request.
+    if (err.status === 415)
+      return problemResponse('UNSUPPORTED_MEDIA_TYPE', 'Тело запроса должно быть application/json', requestId)
     if (err.status === 401) return problemResponse('SIGNATURE_INVALID', err.message, requestId)
     if (err.status === 404) return problemResponse('NOT_FOUND', err.message, requestId)
   }

@@ -7,9 +7,14 @@ const admin = [{ AdminToken: [] }]
 const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'must be a date YYYY-MM-DD' })
-  .refine((s) => new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), {
-    message: 'must be a real calendar date',
-  })
+  // An impossible date (0000-00-00, 2030-13-45) is an invalid Date whose toISOString() throws: a 500.
+  .refine(
+    (s) =>
+      !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s),
+    {
+      message: 'must be a real calendar date',
+    },
+  )
 
 const CityParam = z.object({
   city: z
