@@ -2,7 +2,15 @@ import { citiesRouter } from './cities/index.js'
 import { healthRouter } from './health/index.js'
 import { ingestionRouter } from './ingestion/index.js'
 import { jobsRouter } from './jobs/index.js'
+import { placesRouter } from './places/index.js'
 import { publishingRouter } from './publishing/index.js'
 
 /** Every feature's router, mounted by createApp in this order. */
-export const modules = [healthRouter, citiesRouter, ingestionRouter, jobsRouter, publishingRouter]
+export const modules = [
+  healthRouter,
+  citiesRouter,
+  ingestionRouter,
+  jobsRouter,
+  publishingRouter,
+  placesRouter,
+]

@@ -42,3 +42,20 @@ export async function publish(
   })
   return { stats: done.outcome.stats as unknown as PublishStats, deliveries: done.deliveries, runId }
 }
+
+/** Ingests helper places from a local OSM file through the real `helpers` handler. */
+export async function ingestHelpers(db: Kysely<DB>, path: string, citySlug = 'sergiev-posad') {
+  const tmp = await mkdtemp(join(tmpdir(), 'gorod-publish-'))
+  try {
+    const config = configFrom({ WORK_DIR: join(tmp, 'work') })
+    const { helpers } = createIngestionHandlers({ config, log: createLogger('silent'), version: 'test' })
+    const runId = await insertRunningRun(db, {
+      citySlug,
+      type: 'helpers',
+      source: { kind: 'file', name: 'helpers' },
+    })
+    return await runToCompletion(db, helpers, runId, { filePath: path })
+  } finally {
+    await rm(tmp, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,182 @@
+import { type Kysely, sql } from 'kysely'
+import type { DB } from '../../platform/db/schema.js'
+import { EARTH_RADIUS_M, greatCircleMeters } from '../../platform/geo/great-circle.js'
+import { createLocalProjection } from '../../platform/geo/local-projection.js'
+import { labelRu, PUBLIC_HELPER_KINDS, PUBLIC_POI_CATEGORIES } from './labels.js'
+
+export interface NearbyQuery {
+  lat: number
+  lon: number
+  radiusM: number
+  kinds: ReadonlyArray<'poi' | 'helper'>
+  category?: string
+  limit: number
+}
+
+export interface NearbyItem {
+  kind: 'poi' | 'helper'
+  id: number
+  name: string | null
+  category: string
+  category_label: string
+  city: string
+  lat: number
+  lon: number
+  distance_m: number
+}
+
+interface NearbyCity {
+  id: number
+  slug: string
+  ref_lat: number
+  bbox_min_lon: number
+  bbox_min_lat: number
+  bbox_max_lon: number
+  bbox_max_lat: number
+}
+
+interface Candidate {
+  id: number
+  name: string | null
+  category: string
+  lat: number
+  lon: number
+  planar: number
+}
+
+const M_PER_DEG = (EARTH_RADIUS_M * Math.PI) / 180
+
+/**
+ * "Nearby": KNN on the planar column in the city's own projection, then exact great-circle distances.
+ * The planar scan over-fetches; when the k-th exact distance could still be beaten by a point the scan
+ * has not reached (the projection's lower bound says so), it fetches more. The answer therefore equals
+ * a brute-force great-circle sort of the same rows (ties by kind, then id).
+ */
+export async function findNearby(db: Kysely<DB>, tenantId: number, q: NearbyQuery): Promise<NearbyItem[]> {
+  const cities = await citiesAround(db, tenantId, q)
+  const all: NearbyItem[] = []
+  for (const city of cities) {
+    for (const kind of q.kinds) {
+      const slugs = allowedSlugs(kind, q.category)
+      if (slugs.length === 0) continue
+      all.push(...(await nearestInCity(db, city, kind, slugs, q)))
+    }
+  }
+  all.sort(compareItems)
+  return all.slice(0, q.limit)
+}
+
+function allowedSlugs(kind: 'poi' | 'helper', category: string | undefined): string[] {
+  const pool = kind === 'poi' ? PUBLIC_POI_CATEGORIES : PUBLIC_HELPER_KINDS
+  return category === undefined ? [...pool] : pool.filter((s) => s === category)
+}
+
+function compareItems(a: NearbyItem, b: NearbyItem): number {
+  return a.distance_m - b.distance_m || a.kind.localeCompare(b.kind) || a.id - b.id
+}
+
+/** The tenant's cities whose bbox, grown by the radius, holds the query point. */
+async function citiesAround(db: Kysely<DB>, tenantId: number, q: NearbyQuery): Promise<NearbyCity[]> {
+  const dLat = q.radiusM / M_PER_DEG
+  const dLon = q.radiusM / (M_PER_DEG * Math.max(0.01, Math.cos((Math.abs(q.lat) * Math.PI) / 180)))
+  return db
+    .selectFrom('cities as c')
+    .innerJoin('tenant_cities as tc', 'tc.city_id', 'c.id')
+    .select([
+      'c.id',
+      'c.slug',
+      'c.ref_lat',
+      'c.bbox_min_lon',
+      'c.bbox_min_lat',
+      'c.bbox_max_lon',
+      'c.bbox_max_lat',
+    ])
+    .where('tc.tenant_id', '=', tenantId)
+    .where('c.active', '=', true)
+    .where('c.bbox_min_lat', '<=', q.lat + dLat)
+    .where('c.bbox_max_lat', '>=', q.lat - dLat)
+    .where('c.bbox_min_lon', '<=', q.lon + dLon)
+    .where('c.bbox_max_lon', '>=', q.lon - dLon)
+    .orderBy('c.id')
+    .execute()
+}
+
+async function nearestInCity(
+  db: Kysely<DB>,
+  city: NearbyCity,
+  kind: 'poi' | 'helper',
+  slugs: string[],
+  q: NearbyQuery,
+): Promise<NearbyItem[]> {
+  // The projection's bounds hold for pairs inside this region: the city and everything within reach.
+  const dLat = q.radiusM / M_PER_DEG
+  const dLon = q.radiusM / (M_PER_DEG * Math.max(0.01, Math.cos((Math.abs(q.lat) * Math.PI) / 180)))
+  const proj = createLocalProjection(
+    {
+      minLat: Math.max(-89.9, Math.min(city.bbox_min_lat, q.lat) - dLat),
+      maxLat: Math.min(89.9, Math.max(city.bbox_max_lat, q.lat) + dLat),
+      minLon: Math.min(city.bbox_min_lon, q.lon) - dLon,
+      maxLon: Math.max(city.bbox_max_lon, q.lon) + dLon,
+    },
+    city.ref_lat,
+  )
+  const { x, y } = proj.project(q.lat, q.lon)
+  const r = proj.planarRadiusFor(q.radiusM)
+  let k = q.limit * 2 + 16
+  for (;;) {
+    const rows = await candidates(db, kind, city.id, slugs, x, y, r, k)
+    const exact = rows
+      .map((row) => ({ row, d: greatCircleMeters(q, row) }))
+      .filter((e) => e.d <= q.radiusM)
+      .sort((a, b) => a.d - b.d || a.row.id - b.row.id)
+    const exhausted = rows.length < k
+    const kth = exact[q.limit - 1]?.d
+    // Anything the scan did not reach is at least this far away in great-circle metres.
+    const unseenAtLeast = exhausted
+      ? Number.POSITIVE_INFINITY
+      : proj.minMetersFor(rows[rows.length - 1]!.planar)
+    // Fewer than `limit` found so far: done once nothing unseen can be within the radius.
+    if (exhausted || (kth ?? q.radiusM) < unseenAtLeast) {
+      return exact.slice(0, q.limit).map(({ row, d }) => ({
+        kind,
+        id: row.id,
+        name: row.name,
+        category: row.category,
+        category_label: labelRu(row.category),
+        city: city.slug,
+        lat: row.lat,
+        lon: row.lon,
+        distance_m: Math.round(d * 10) / 10,
+      }))
+    }
+    k *= 4
+  }
+}
+
+async function candidates(
+  db: Kysely<DB>,
+  kind: 'poi' | 'helper',
+  cityId: number,
+  slugs: string[],
+  x: number,
+  y: number,
+  r: number,
+  k: number,
+): Promise<Candidate[]> {
+  const q = sql`point(${x}::float8, ${y}::float8)`
+  const box = sql`box(point(${x - r}::float8, ${y - r}::float8), point(${x + r}::float8, ${y + r}::float8))`
+  const query =
+    kind === 'poi'
+      ? sql<Candidate>`
+        SELECT id, name_ru AS name, category, lat, lon, geo <-> ${q} AS planar
+        FROM poi
+        WHERE published AND city_id = ${cityId} AND geo <@ ${box} AND category = ANY(${slugs}::text[])
+        ORDER BY geo <-> ${q} LIMIT ${k}`
+      : sql<Candidate>`
+        SELECT id, name, kind AS category, lat, lon, geo <-> ${q} AS planar
+        FROM helper_place
+        WHERE change_state <> 'missing' AND city_id = ${cityId} AND geo <@ ${box} AND kind = ANY(${slugs}::text[])
+        ORDER BY geo <-> ${q} LIMIT ${k}`
+  const { rows } = await query.execute(db)
+  return rows.map((row) => ({ ...row, id: Number(row.id) }))
+}
