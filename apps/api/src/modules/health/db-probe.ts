@@ -9,7 +9,7 @@ const FRESH_MS = 1_000
  * arrive at once, and reuses a good answer for a second. A failure is never reused: the next check
  * asks again, so recovery shows at once.
  */
-export function createDbProbe(db: Kysely<unknown>, now: () => number = Date.now) {
+export function createDbProbe<T>(db: Kysely<T>, now: () => number = Date.now) {
   let okAt = Number.NEGATIVE_INFINITY
   let inFlight: Promise<boolean> | null = null
   const ping = async (): Promise<boolean> => {

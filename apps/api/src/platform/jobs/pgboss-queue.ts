@@ -30,8 +30,9 @@ export interface LocalQueueOptions {
  */
 export async function startLocalQueue(opts: LocalQueueOptions): Promise<JobQueue & { boss: PgBoss }> {
   const { database, log } = opts
+  const useNotify = database.kind === 'postgres' && opts.connectionString !== undefined
   const boss =
-    database.kind === 'postgres' && opts.connectionString
+    useNotify
       ? new PgBoss({
           connectionString: opts.connectionString,
           max: 3,
@@ -51,7 +52,9 @@ export async function startLocalQueue(opts: LocalQueueOptions): Promise<JobQueue
     // A worker that dies mid-run is caught by the run lease (reaper below), well before this.
     expireInSeconds: 6 * 3600,
     deadLetter: DEAD_LETTER_QUEUE,
-    notify: true,
+    // PGlite through our pool has no LISTEN session: a notify queue there would poll at the slow
+    // notify interval. Postgres gets NOTIFY, so workers wake the moment a run is enqueued.
+    notify: useNotify,
   })
 
   const timers: NodeJS.Timeout[] = []
