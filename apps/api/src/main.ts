@@ -7,6 +7,9 @@ import { systemClock } from './platform/clock.js'
 import type { JobQueue } from './platform/jobs/queue.js'
 import { createLogger } from './platform/log.js'
 
+/** How long a stopping server keeps accepting connections that were already on their way. */
+const DRAIN_MS = 1_000
+
 async function main() {
   let config: ReturnType<typeof loadConfig>
   try {
@@ -67,6 +70,11 @@ async function main() {
       process.exit(1)
     }, 25_000)
     force.unref()
+    // Connections a client opened just before the signal may still sit in the kernel's accept queue;
+    // closing the listener at once resets them. Keep accepting for a moment, then stop listening.
+    setTimeout(() => closeServer(), DRAIN_MS)
+  }
+  const closeServer = () => {
     server.close(async () => {
       // Runs in flight are handed back to the queue (not failed) so another worker takes them.
       await jobs.stop().catch((err) => log.error({ err }, 'stopping jobs'))

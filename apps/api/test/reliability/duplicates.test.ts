@@ -85,11 +85,13 @@ describe('duplicate and out-of-order deliveries: QStash callback', () => {
   it('one signed callback delivered twenty times at once, then late: one execution', async () => {
     const id = await enqueue(t, { city: 'kazan', date: '2031-05-10' })
     const answers = await Promise.all(Array.from({ length: 20 }, () => deliver(id)))
-    const outcomes = await Promise.all(answers.map(async (r) => [r.status, (await r.json()).outcome]))
+    const outcomes = await Promise.all(
+      answers.map(async (r) => [r.status, ((await r.json()) as { outcome: string }).outcome]),
+    )
     expect(outcomes.filter(([s, o]) => s === 200 && o === 'succeeded')).toHaveLength(1)
     expect(outcomes.filter(([s, o]) => s === 200 && o === 'not_claimed')).toHaveLength(19)
     const late = await Promise.all([deliver(id), deliver(id), deliver(id)])
-    for (const r of late) expect(await r.json()).toMatchObject({ outcome: 'not_claimed' })
+    for (const r of late) expect((await r.json()) as object).toMatchObject({ outcome: 'not_claimed' })
     expect(calls.get(id)).toBe(1)
     const run = await t.database.db
       .selectFrom('ingestion_run')
