@@ -44,9 +44,14 @@ export async function enqueueRun(
   const date = input.date ?? dateInZone(deps.clock.now(), city.timezone)
   const key = idempotencyKey(input.type, city.slug, boundaryRef, date)
 
-  let createdId: string | null = null
+  // The common repeat (a retried request, a second cron tick) is answered by one indexed read,
+  // without opening a write transaction.
+  const known = await findRunByKey(db, key)
+  if (known) return replay(deps, known, input.source)
+
+  let created: RunRow | null = null
   try {
-    createdId = await db.transaction().execute(async (trx) => {
+    created = await db.transaction().execute(async (trx) => {
       const inserted = await trx
         .insertInto('ingestion_run')
         .values({
@@ -60,32 +65,25 @@ export async function enqueueRun(
           max_attempts: deps.config.jobs.maxAttempts,
         })
         .onConflict((oc) => oc.column('idempotency_key').doNothing())
-        .returning('id')
+        .returningAll()
         .executeTakeFirst()
-      if (inserted && deps.jobs) await deps.jobs.dispatch(inserted.id, trx)
-      return inserted?.id ?? null
+      if (!inserted) return null
+      if (deps.jobs) await deps.jobs.dispatch(inserted.id, trx)
+      return { ...inserted, city_slug: city.slug, created_cursor: inserted.created_at.toISOString() }
     })
   } catch (err) {
     // ON CONFLICT covers the key; a race on another unique index would surface here.
     if (!isUniqueViolation(err)) throw err
   }
 
-  if (createdId) {
-    await handOver(deps, createdId)
-    return { run: (await findRun(db, createdId))!, deduplicated: false }
+  if (created) {
+    await handOver(deps, created.id)
+    return { run: created, deduplicated: false }
   }
+  // Lost the race to a concurrent request for the same key: its run is committed now.
   const existing = await findRunByKey(db, key)
   if (!existing) throw new Error(`run with key ${key} neither inserted nor found`)
-  if (!isDeepStrictEqual(existing.source, input.source)) {
-    throw new AppError(
-      'IDEMPOTENCY_CONFLICT',
-      `Job ${existing.id} already exists for ${key} with source ${JSON.stringify(existing.source)}`,
-    )
-  }
-  // A QStash publish that failed after commit would leave the run undelivered: asking again re-publishes
-  // it (QStash drops the duplicate by its deduplication id if the first publish did go through).
-  if (existing.status === 'QUEUED' && deps.jobs?.transport === 'qstash') await handOver(deps, existing.id)
-  return { run: existing, deduplicated: true }
+  return replay(deps, existing, input.source)
 }
 
 /**
@@ -102,6 +100,23 @@ async function handOver(deps: JobDeps, runId: string): Promise<void> {
       `Job ${runId} is recorded but the queue did not accept it; repeat the request to hand it over again`,
     )
   }
+}
+
+async function replay(
+  deps: JobDeps,
+  run: RunRow,
+  source: RunSource,
+): Promise<{ run: RunRow; deduplicated: boolean }> {
+  if (!isDeepStrictEqual(run.source, source)) {
+    throw new AppError(
+      'IDEMPOTENCY_CONFLICT',
+      `Job ${run.id} already exists for ${run.idempotency_key} with source ${JSON.stringify(run.source)}`,
+    )
+  }
+  // A QStash publish that failed after commit would leave the run undelivered: asking again re-publishes
+  // it (QStash drops the duplicate by its deduplication id if the first publish did go through).
+  if (run.status === 'QUEUED' && deps.jobs?.transport === 'qstash') await handOver(deps, run.id)
+  return { run, deduplicated: true }
 }
 
 /** The daily schedule: one `osm` and one `helpers` run per active city for today (idempotent per date). */
