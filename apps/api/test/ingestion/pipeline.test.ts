@@ -136,6 +136,18 @@ describeWithOsmData('ingestion pipeline: local file → poi_ingestion_staging', 
     expect(missingSince[0]?.missing_since).toBeNull()
   })
 
+  it('refuses an empty source for a city that has data, marking nothing missing', async () => {
+    const first = await ingestFile(XML)
+    const empty = join(tmp, 'empty.osm')
+    await writeFile(empty, "<?xml version='1.0' encoding='UTF-8'?>\n<osm version='0.6'>\n</osm>\n")
+    const err = await ingestFile(empty).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(PermanentJobError)
+    expect((err as PermanentJobError).code).toBe('EMPTY_RESULT')
+    const rows = await stagedPois(database.db)
+    expect(rows).toHaveLength(first.stats.kept)
+    expect(rows.filter((r) => r.change_state === 'missing')).toHaveLength(0)
+  })
+
   it('a run cut into many slices stages exactly what one uninterrupted run stages', async () => {
     const whole = await ingestFile(XML, { batchSize: 7 })
     const once = await stagedPois(database.db)

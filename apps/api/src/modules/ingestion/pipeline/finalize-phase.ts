@@ -1,4 +1,4 @@
-import type { JobContext } from '../../../platform/jobs/types.js'
+import { type JobContext, PermanentJobError } from '../../../platform/jobs/types.js'
 import type { Checkpoint } from './checkpoint.js'
 import { closeRun, deleteItems, writeCheckpoint } from './staging-sql.js'
 import type { TargetSpec } from './targets.js'
@@ -27,6 +27,22 @@ export async function finalizePhase(
   cp: Checkpoint & Required<Pick<Checkpoint, 'items' | 'upsert' | 'data'>>,
 ): Promise<RunStats> {
   const { db, run } = ctx
+  if (cp.items.kept === 0) {
+    // An empty answer for a city that has data is far likelier a broken source (wrong area, a
+    // filtered extract) than a city that lost every place: never let it mark the whole city missing.
+    const present = await db
+      .selectFrom(spec.table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('city_id', '=', run.cityId)
+      .where('change_state', '<>', 'missing')
+      .executeTakeFirstOrThrow()
+    if (present.n > 0) {
+      throw new PermanentJobError(
+        'EMPTY_RESULT',
+        `the source held no objects for this city while ${present.n} are staged; nothing was marked missing`,
+      )
+    }
+  }
   return db.transaction().execute(async (trx) => {
     const { missing } = await closeRun(trx, spec, { cityId: run.cityId, runId: run.id })
     const stats: RunStats = {
