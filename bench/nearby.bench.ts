@@ -6,8 +6,11 @@
  *
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/nearby.bench.ts
  */
+
+import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
@@ -54,6 +57,43 @@ function basePattern(): Array<{ dLat: number; dLon: number; name: string }> {
     for (const p of pts) out.push({ dLat: p.lat - cLat, dLon: p.lon - cLon, name: p.name })
   }
   return out
+}
+
+/**
+ * The same two queries through pgbench (a C client, prepared, 2 clients, 10 s each), which keeps the
+ * client's own overhead out of the figures; skipped when pgbench is not installed.
+ */
+function pgbenchCompare(
+  url: string,
+  cityId: number,
+  refLat: number,
+  area: { minLon: number; maxLon: number; minLat: number; maxLat: number },
+): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gorod-pgbench-'))
+  const head = `\\set ilat random(0, 100000)\n\\set ilon random(0, 100000)\n`
+  const lon = `(${area.minLon + 0.05} + :ilon * ${((area.maxLon - area.minLon - 0.1) / 100000).toFixed(9)})`
+  const lat = `(${area.minLat + 0.05} + :ilat * ${((area.maxLat - area.minLat - 0.1) / 100000).toFixed(9)})`
+  const q = `point(${lon} * ${Math.cos((refLat * Math.PI) / 180)}, ${lat})`
+  const scripts = {
+    ours: `SELECT id, name_ru, category, lat, lon, geo <-> ${q} AS planar FROM poi WHERE published AND city_id = ${cityId} ORDER BY geo <-> ${q} LIMIT ${LIMIT + Math.max(8, Math.ceil(LIMIT / 5))};`,
+    postgis: `SELECT id, name_ru, category, lat, lon, ST_Distance(g, q) AS d FROM poi, (SELECT geography(ST_SetSRID(ST_MakePoint(${lon}, ${lat}), 4326)) AS q) s WHERE published AND ST_DWithin(g, q, 1000) ORDER BY g <-> q LIMIT ${LIMIT};`,
+  }
+  const latency: Record<string, number> = {}
+  try {
+    for (const [key, body] of Object.entries(scripts)) {
+      const file = join(dir, `${key}.sql`)
+      writeFileSync(file, `${head}${body}\n`)
+      const out = execFileSync('pgbench', ['-n', '-M', 'prepared', '-c', '2', '-T', '10', '-f', file, url], {
+        encoding: 'utf8',
+      })
+      latency[key] = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1])
+    }
+  } catch (err) {
+    return `pgbench comparison skipped: ${(err as Error).message.split('\n')[0]}`
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+  return `pgbench (prepared, 2 clients, 1 km, 50 nearest): ours ${latency.ours} ms, PostGIS ${latency.postgis} ms, ratio ${(latency.ours! / latency.postgis!).toFixed(2)}×`
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -137,6 +177,11 @@ export async function run(): Promise<void> {
       )
       await pool.query('CREATE INDEX poi_gis_g_idx ON poi_gis USING gist (g)')
       await pool.query('VACUUM ANALYZE poi_gis')
+      // The fair comparison: PostGIS over the very same rows, reading the same columns.
+      await pool.query('ALTER TABLE poi ADD COLUMN g geography')
+      await pool.query('UPDATE poi SET g = geography(ST_SetSRID(ST_MakePoint(lon, lat), 4326))')
+      await pool.query('CREATE INDEX poi_g_idx ON poi USING gist (g) WHERE published')
+      await pool.query('VACUUM ANALYZE poi')
     } catch (err) {
       postgis = false
       console.log(`PostGIS unavailable: ${(err as Error).message}`)
@@ -162,7 +207,7 @@ export async function run(): Promise<void> {
         // Ours through the service: city lookup + planar KNN with over-fetch + exact re-rank in TS.
         const service = await time(
           () =>
-            findNearby(database.db, tenant, {
+            findNearby(database, tenant, {
               ...pointAt(i++),
               radiusM: radius,
               kinds: ['poi'],
@@ -178,14 +223,14 @@ export async function run(): Promise<void> {
           const x = p.lon * xScale
           await client.query({
             name: 'ours',
-            text: `SELECT id, d FROM (
-                     SELECT id, 2 * 6371008.8 * asin(sqrt(power(sin(radians(lat - $2) / 2), 2)
+            text: `SELECT id, name_ru, category, lat, lon, d FROM (
+                     SELECT id, name_ru, category, lat, lon, 2 * 6371008.8 * asin(sqrt(power(sin(radians(lat - $2) / 2), 2)
                             + cos(radians($2)) * cos(radians(lat)) * power(sin(radians(lon - $3) / 2), 2))) AS d
                      FROM poi WHERE published AND city_id = $6
                        AND geo <@ box(point($1::float8 - $4::float8, $2::float8 - $4::float8), point($1::float8 + $4::float8, $2::float8 + $4::float8))
                      ORDER BY geo <-> point($1::float8, $2::float8) LIMIT $5::int) c
                    WHERE d <= $7::float8 ORDER BY d, id LIMIT 50`,
-            values: [x, p.lat, p.lon, r, LIMIT * 2 + 16, moscow.id, radius],
+            values: [x, p.lat, p.lon, r, LIMIT + Math.max(8, Math.ceil(LIMIT / 5)), moscow.id, radius],
           })
         }, QUERIES)
         let line = `r=${String(radius).padStart(4)} m  ours(service) ${fmt(service)}\n          ours(sql)     ${fmt(sqlOurs)}`
@@ -195,6 +240,17 @@ export async function run(): Promise<void> {
             const p = pointAt(i++)
             await client.query({
               name: 'postgis',
+              text: `SELECT id, name_ru, category, lat, lon, ST_Distance(g, q) AS d
+                     FROM poi, (SELECT geography(ST_SetSRID(ST_MakePoint($2::float8, $1::float8), 4326)) AS q) s
+                     WHERE published AND ST_DWithin(g, q, $3::float8) ORDER BY g <-> q LIMIT 50`,
+              values: [p.lat, p.lon, radius],
+            })
+          }, QUERIES)
+          i = 0
+          const gisNarrow = await time(async () => {
+            const p = pointAt(i++)
+            await client.query({
+              name: 'postgis_narrow',
               text: `SELECT id, ST_Distance(g, q) AS d
                      FROM poi_gis, (SELECT geography(ST_SetSRID(ST_MakePoint($2::float8, $1::float8), 4326)) AS q) s
                      WHERE ST_DWithin(g, q, $3::float8) ORDER BY g <-> q LIMIT 50`,
@@ -203,13 +259,14 @@ export async function run(): Promise<void> {
           }, QUERIES)
           const ratio = percentile(sqlOurs, 50) / percentile(gis, 50)
           const ratioSvc = percentile(service, 50) / percentile(gis, 50)
-          line += `\n          postgis       ${fmt(gis)}\n          ratio p50 ours(sql)/postgis ${ratio.toFixed(2)}×, ours(service)/postgis ${ratioSvc.toFixed(2)}×`
+          line += `\n          postgis       ${fmt(gis)}\n          postgis, narrow table (id, g only) ${fmt(gisNarrow)}\n          ratio p50 ours(sql)/postgis ${ratio.toFixed(2)}×, ours(service)/postgis ${ratioSvc.toFixed(2)}×`
         }
         console.log(line)
       }
     } finally {
       client.release()
     }
+    if (postgis) console.log(pgbenchCompare(withDatabase(url, name), moscow.id, moscow.ref_lat, area))
   } finally {
     await database.close()
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)

@@ -1,4 +1,6 @@
-import { type Kysely, sql } from 'kysely'
+import type { Kysely } from 'kysely'
+import type { Pool } from 'pg'
+import type { Database } from '../../platform/db/client.js'
 import type { DB } from '../../platform/db/schema.js'
 import { EARTH_RADIUS_M, greatCircleMeters } from '../../platform/geo/great-circle.js'
 import { createLocalProjection } from '../../platform/geo/local-projection.js'
@@ -52,14 +54,18 @@ const M_PER_DEG = (EARTH_RADIUS_M * Math.PI) / 180
  * has not reached (the projection's lower bound says so), it fetches more. The answer therefore equals
  * a brute-force great-circle sort of the same rows (ties by kind, then id).
  */
-export async function findNearby(db: Kysely<DB>, tenantId: number, q: NearbyQuery): Promise<NearbyItem[]> {
-  const cities = await citiesAround(db, tenantId, q)
+export async function findNearby(
+  database: Database,
+  tenantId: number,
+  q: NearbyQuery,
+): Promise<NearbyItem[]> {
+  const cities = await citiesAround(database.db, tenantId, q)
   const all: NearbyItem[] = []
   for (const city of cities) {
     for (const kind of q.kinds) {
       const slugs = allowedSlugs(kind, q.category)
       if (slugs.length === 0) continue
-      all.push(...(await nearestInCity(db, city, kind, slugs, q)))
+      all.push(...(await nearestInCity(database.pool, city, kind, slugs, q)))
     }
   }
   all.sort(compareItems)
@@ -102,7 +108,7 @@ async function citiesAround(db: Kysely<DB>, tenantId: number, q: NearbyQuery): P
 }
 
 async function nearestInCity(
-  db: Kysely<DB>,
+  pool: Pool,
   city: NearbyCity,
   kind: 'poi' | 'helper',
   slugs: string[],
@@ -122,9 +128,10 @@ async function nearestInCity(
   )
   const { x, y } = proj.project(q.lat, q.lon)
   const r = proj.planarRadiusFor(q.radiusM)
-  let k = q.limit * 2 + 16
+  // The plane's order is close to the exact one inside a city: a small over-fetch, re-checked below.
+  let k = q.limit + Math.max(8, Math.ceil(q.limit / 5))
   for (;;) {
-    const rows = await candidates(db, kind, city.id, slugs, x, y, r, k)
+    const rows = await candidates(pool, kind, city.id, slugs, x, y, r, k)
     const exact = rows
       .map((row) => ({ row, d: greatCircleMeters(q, row) }))
       .filter((e) => e.d <= q.radiusM)
@@ -153,8 +160,27 @@ async function nearestInCity(
   }
 }
 
+/**
+ * One KNN scan. Named statements: the server plans each once per connection, which on this hot path
+ * costs more than the scan itself.
+ */
+const CANDIDATES = {
+  poi: `SELECT id, name_ru AS name, category, lat, lon, geo <-> point($1::float8, $2::float8) AS planar
+        FROM poi
+        WHERE published AND city_id = $3::int AND category = ANY($5::text[])
+          AND geo <@ box(point($1::float8 - $4::float8, $2::float8 - $4::float8),
+                         point($1::float8 + $4::float8, $2::float8 + $4::float8))
+        ORDER BY geo <-> point($1::float8, $2::float8) LIMIT $6::int`,
+  helper: `SELECT id, name, kind AS category, lat, lon, geo <-> point($1::float8, $2::float8) AS planar
+        FROM helper_place
+        WHERE change_state <> 'missing' AND city_id = $3::int AND kind = ANY($5::text[])
+          AND geo <@ box(point($1::float8 - $4::float8, $2::float8 - $4::float8),
+                         point($1::float8 + $4::float8, $2::float8 + $4::float8))
+        ORDER BY geo <-> point($1::float8, $2::float8) LIMIT $6::int`,
+}
+
 async function candidates(
-  db: Kysely<DB>,
+  pool: Pool,
   kind: 'poi' | 'helper',
   cityId: number,
   slugs: string[],
@@ -163,20 +189,10 @@ async function candidates(
   r: number,
   k: number,
 ): Promise<Candidate[]> {
-  const q = sql`point(${x}::float8, ${y}::float8)`
-  const box = sql`box(point(${x - r}::float8, ${y - r}::float8), point(${x + r}::float8, ${y + r}::float8))`
-  const query =
-    kind === 'poi'
-      ? sql<Candidate>`
-        SELECT id, name_ru AS name, category, lat, lon, geo <-> ${q} AS planar
-        FROM poi
-        WHERE published AND city_id = ${cityId} AND geo <@ ${box} AND category = ANY(${slugs}::text[])
-        ORDER BY geo <-> ${q} LIMIT ${k}`
-      : sql<Candidate>`
-        SELECT id, name, kind AS category, lat, lon, geo <-> ${q} AS planar
-        FROM helper_place
-        WHERE change_state <> 'missing' AND city_id = ${cityId} AND geo <@ ${box} AND kind = ANY(${slugs}::text[])
-        ORDER BY geo <-> ${q} LIMIT ${k}`
-  const { rows } = await query.execute(db)
+  const { rows } = await pool.query<Candidate>({
+    name: `nearby_${kind}`,
+    text: CANDIDATES[kind],
+    values: [x, y, cityId, r, slugs, k],
+  })
   return rows.map((row) => ({ ...row, id: Number(row.id) }))
 }

@@ -65,7 +65,7 @@ export const getPoi: RouteHandler<typeof getPoiRoute, AppEnv> = async (c) => {
 export const nearby: RouteHandler<typeof nearbyRoute, AppEnv> = async (c) => {
   const q = c.req.valid('query')
   const kinds = (q.kinds ?? 'poi,helper').split(',') as Array<'poi' | 'helper'>
-  const items = await findNearby(c.var.deps.database.db, c.var.tenant.id, {
+  const items = await findNearby(c.var.deps.database, c.var.tenant.id, {
     lat: q.lat,
     lon: q.lon,
     radiusM: q.radius_m,

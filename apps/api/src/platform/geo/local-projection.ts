@@ -26,7 +26,7 @@ export interface LocalProjection {
 }
 
 /**
- * Equirectangular plane for one region: x = lon·cos(refLat), y = lat, in degrees, as the SP-GiST
+ * Equirectangular plane for one region: x = lon·cos(refLat), y = lat, in degrees, as the KNN
  * `point` index stores it. Both bounds come from one inequality: along any geodesic whose latitude
  * stays within |φ| ≤ φ*, the angle θ ≥ √(Δφ² + cos²φ*·Δλ²). A geodesic of length θ never strays
  * more than θ/2 in latitude from its nearer end, so φ* ≤ max|lat| + θ/2:
