@@ -151,3 +151,25 @@ describe('/v1/cron/ingestion', () => {
     for (const secret of [...SECRETS, ADMIN_TOKEN]) expect(t.logs.text).not.toContain(secret)
   })
 })
+
+describe('/v1/cron/reap (serverless reaper)', () => {
+  it('hands a run whose worker died back to QStash, and refuses an unauthenticated call', async () => {
+    const { createRun, runRow } = await import('../helpers/jobs.js')
+    const { sql } = await import('kysely')
+    const run = await createRun(t.database)
+    await sql`UPDATE ingestion_run SET status = 'RUNNING', attempts = 1, worker_id = 'gone',
+              heartbeat_at = now() - interval '1 hour' WHERE id = ${run.id}`.execute(t.database.db)
+    await expectRefused(await t.app.request('/v1/cron/reap', { method: 'POST' }))
+    const publishesBefore = qstash.seen.length
+    const res = await t.app.request('/v1/cron/reap', { method: 'GET', headers: bearer(CRON_SECRET) })
+    expect(res.status).toBe(200)
+    expect((await json(res)).requeued).toEqual([run.id])
+    expect(await runRow(t.database.db, run.id)).toMatchObject({ status: 'QUEUED', worker_id: null })
+    const published = qstash.seen.slice(publishesBefore)
+    expect(published).toHaveLength(1)
+    expect(JSON.parse(published[0]!.body)).toEqual({ run_id: run.id })
+    // Nothing left to reap: a second call is a no-op.
+    const again = await t.app.request('/v1/cron/reap', { method: 'POST', headers: bearer(CRON_SECRET) })
+    expect((await json(again)).requeued).toEqual([])
+  })
+})

@@ -1,6 +1,14 @@
 import { requireAdmin } from '../../platform/http/admin-auth.js'
 import { createRouter } from '../../platform/http/router.js'
-import { cancelJob, cronIngestion, getJob, jobCallback, listJobs, retryJob } from './jobs.handlers.js'
+import {
+  cancelJob,
+  cronIngestion,
+  cronReap,
+  getJob,
+  jobCallback,
+  listJobs,
+  retryJob,
+} from './jobs.handlers.js'
 import {
   callbackRoute,
   cancelJobRoute,
@@ -8,6 +16,8 @@ import {
   cronPostRoute,
   getJobRoute,
   listJobsRoute,
+  reapGetRoute,
+  reapPostRoute,
   retryJobRoute,
 } from './jobs.routes.js'
 import { requireCronCaller, requireQStashSignature } from './signed-request.js'
@@ -21,6 +31,7 @@ export function jobsRouter() {
   const router = createRouter()
   router.use('/v1/jobs/callback', requireQStashSignature)
   router.use('/v1/cron/ingestion', requireCronCaller)
+  router.use('/v1/cron/reap', requireCronCaller)
   router.use('/v1/admin/jobs', requireAdmin)
   router.use('/v1/admin/jobs/*', requireAdmin)
   router.use('/v1/jobs/:job_id', async (c, next) => (c.req.method === 'GET' ? requireAdmin(c, next) : next()))
@@ -32,4 +43,6 @@ export function jobsRouter() {
     .openapi(retryJobRoute, retryJob)
     .openapi(cronPostRoute, cronIngestion)
     .openapi(cronGetRoute, cronIngestion)
+    .openapi(reapPostRoute, cronReap)
+    .openapi(reapGetRoute, cronReap)
 }

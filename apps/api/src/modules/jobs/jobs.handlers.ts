@@ -1,6 +1,7 @@
 import type { RouteHandler } from '@hono/zod-openapi'
 import type { AppEnv } from '../../platform/http/context.js'
 import { AppError } from '../../platform/http/errors.js'
+import { reapExpiredRuns } from '../../platform/jobs/runs.js'
 import { executeRun } from '../../platform/jobs/worker.js'
 import { findRun, listRuns } from './jobs.queries.js'
 import type {
@@ -9,6 +10,7 @@ import type {
   cronGetRoute,
   getJobRoute,
   listJobsRoute,
+  reapGetRoute,
   retryJobRoute,
 } from './jobs.routes.js'
 import { cancelRun, enqueueDaily, type JobDeps, retryRun } from './jobs.service.js'
@@ -87,6 +89,17 @@ export const jobCallback: RouteHandler<typeof callbackRoute, AppEnv> = async (c)
 export const cronIngestion: RouteHandler<typeof cronGetRoute, AppEnv> = async (c) => {
   const enqueued = await enqueueDaily(jobDeps(c))
   return c.json({ enqueued }, 200)
+}
+
+/** Serverless counterpart of the local workers' reaper: expired leases back to the queue, delivered again. */
+export const cronReap: RouteHandler<typeof reapGetRoute, AppEnv> = async (c) => {
+  const { deps } = c.var
+  const requeued = await reapExpiredRuns(deps.database.db, deps.config.jobs.leaseSeconds)
+  for (const id of requeued) {
+    c.var.log.warn({ run_id: id }, 'run lease expired: handed back to the queue')
+    await deps.jobs?.redeliver(id)
+  }
+  return c.json({ requeued }, 200)
 }
 
 function encodeCursor(createdAt: string, id: string): string {

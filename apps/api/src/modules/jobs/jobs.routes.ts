@@ -168,3 +168,27 @@ const cronRoute = (method: 'get' | 'post') =>
 
 export const cronPostRoute = cronRoute('post')
 export const cronGetRoute = cronRoute('get')
+
+const ReapResult = z
+  .object({ requeued: z.array(z.uuid()).openapi({ description: 'Runs handed back to the queue.' }) })
+  .openapi('ReapResult')
+
+const reapRoute = (method: 'get' | 'post') =>
+  createRoute({
+    method,
+    path: '/v1/cron/reap',
+    tags: ['jobs'],
+    summary: 'Hand runs whose worker died back to the queue (serverless schedule, every few minutes)',
+    description:
+      'A run RUNNING without a heartbeat for JOB_LEASE_SECONDS goes back to QUEUED and is delivered again ' +
+      '(FAILED with WORKER_LOST when no attempts are left). The local transport does this in every worker; ' +
+      'on QStash a schedule calls this route. Same authentication as the ingestion cron.',
+    security: [{ QStashSignature: [] }, { CronSecret: [] }],
+    responses: {
+      200: { description: 'Runs re-queued.', content: { 'application/json': { schema: ReapResult } } },
+      ...errorResponses(401),
+    },
+  })
+
+export const reapPostRoute = reapRoute('post')
+export const reapGetRoute = reapRoute('get')
