@@ -6,6 +6,7 @@ import { loadConfig } from '../config.js'
 import { buildJobHandlers } from '../jobs-runtime.js'
 import { enqueueRun, findRun, runView } from '../modules/jobs/index.js'
 import { retryRun } from '../modules/jobs/jobs.service.js'
+import { enqueuePublish } from '../modules/publishing/index.js'
 import { systemClock } from '../platform/clock.js'
 import { type ExecuteResult, executeRun } from '../platform/jobs/worker.js'
 import { createCliLogger } from '../platform/log.js'
@@ -54,39 +55,65 @@ export async function ingestCommand(args: string[]): Promise<number> {
       trigger: 'cli',
     })
     if (run.status === 'FAILED' || run.status === 'CANCELLED') run = await retryRun(deps, run.id)
-    if (run.status === 'QUEUED') {
-      const handlers = buildJobHandlers(config, log, VERSION)
-      const bar =
-        !values.json && process.stderr.isTTY
-          ? new SingleBar({ format: ' {phase} [{bar}] {value}/{total}' })
-          : null
-      const poll = bar ? watchProgress(database.db, run.id, bar) : null
-      let result: ExecuteResult
-      let attempt = 0
-      do {
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * 2 ** attempt)))
-        attempt += 1
-        result = await executeRun(run.id, {
-          db: database.db,
-          log,
-          handlers,
-          leaseSeconds: config.jobs.leaseSeconds,
-          local: { filePath },
-        })
-      } while (result.outcome === 'retry')
-      poll?.stop()
-    }
+    const handlers = buildJobHandlers(config, log, VERSION)
+    if (run.status === 'QUEUED')
+      await runHere(run.id, { database, config, log, handlers, filePath, progress: !values.json })
     const final = runView((await findRun(database.db, run.id))!)
-    if (values.json) process.stdout.write(`${JSON.stringify(final, null, 2)}\n`)
-    else {
-      process.stdout.write(`job ${final.id}: ${final.status}\n`)
-      if (final.stats) process.stdout.write(`${JSON.stringify(final.stats, null, 2)}\n`)
-      if (final.error) process.stdout.write(`error ${final.error.code}: ${final.error.message}\n`)
+    // An osm run publishes its city, as a queued one chains it: no queue reaches this process, so the
+    // publish run (recorded like any other, same key) runs here too.
+    let published: ReturnType<typeof runView> | null = null
+    if (type === 'osm' && final.status === 'SUCCEEDED') {
+      const { run: pub } = await enqueuePublish(deps, {
+        city: final.city,
+        date: final.run_date,
+        trigger: 'chain',
+      })
+      if (pub.status === 'QUEUED')
+        await runHere(pub.id, { database, config, log, handlers, progress: !values.json })
+      published = runView((await findRun(database.db, pub.id))!)
     }
-    return final.status === 'SUCCEEDED' ? 0 : 1
+    if (values.json) process.stdout.write(`${JSON.stringify({ ...final, publish: published }, null, 2)}\n`)
+    else {
+      for (const job of published ? [final, published] : [final]) {
+        process.stdout.write(`${job.type} job ${job.id}: ${job.status}\n`)
+        if (job.stats) process.stdout.write(`${JSON.stringify(job.stats, null, 2)}\n`)
+        if (job.error) process.stdout.write(`error ${job.error.code}: ${job.error.message}\n`)
+      }
+    }
+    return final.status === 'SUCCEEDED' && (published === null || published.status === 'SUCCEEDED') ? 0 : 1
   } finally {
     await database.close()
   }
+}
+
+interface RunHereDeps {
+  database: Awaited<ReturnType<typeof prepareDatabase>>
+  config: ReturnType<typeof loadConfig>
+  log: ReturnType<typeof createCliLogger>
+  handlers: ReturnType<typeof buildJobHandlers>
+  filePath?: string
+  progress: boolean
+}
+
+/** Works one run in this process, retrying transient failures with backoff like a queue would. */
+async function runHere(runId: string, d: RunHereDeps): Promise<void> {
+  const bar =
+    d.progress && process.stderr.isTTY ? new SingleBar({ format: ' {phase} [{bar}] {value}/{total}' }) : null
+  const poll = bar ? watchProgress(d.database.db, runId, bar) : null
+  let result: ExecuteResult
+  let attempt = 0
+  do {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * 2 ** attempt)))
+    attempt += 1
+    result = await executeRun(runId, {
+      db: d.database.db,
+      log: d.log,
+      handlers: d.handlers,
+      leaseSeconds: d.config.jobs.leaseSeconds,
+      local: d.filePath ? { filePath: d.filePath } : {},
+    })
+  } while (result.outcome === 'retry')
+  poll?.stop()
 }
 
 function watchProgress(db: Parameters<typeof findRun>[0], runId: string, bar: SingleBar) {

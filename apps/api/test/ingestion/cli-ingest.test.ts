@@ -50,6 +50,13 @@ describeWithOsmData('npm run cli -- ingest (local file, own process)', () => {
     })
     expect(job.stats.new).toBeGreaterThan(10)
     expect(job.stats.kept).toBe(job.stats.new)
+    // The city is published right after, as a queued osm run would chain it.
+    expect(job.publish).toMatchObject({
+      type: 'publish',
+      status: 'SUCCEEDED',
+      trigger: 'chain',
+      run_date: '2026-06-01',
+    })
 
     // The same record is what the API shows for that job.
     const config = configFrom(env)
@@ -62,6 +69,12 @@ describeWithOsmData('npm run cli -- ingest (local file, own process)', () => {
       expect(await json(res)).toMatchObject({ id: job.id, status: 'SUCCEEDED', stats: job.stats })
       const staged = await db.db.selectFrom('poi_ingestion_staging').select('osm_id').execute()
       expect(staged).toHaveLength(job.stats.new)
+      const lavra = await db.db
+        .selectFrom('poi')
+        .select(['name_ru', 'published', 'license'])
+        .where('osm_id', '=', 219706573)
+        .executeTakeFirst()
+      expect(lavra).toMatchObject({ published: true, license: 'ODbL-1.0' })
     } finally {
       await db.close()
     }

@@ -88,6 +88,16 @@ describePg('worker process killed mid-ingestion (needs real Postgres: separate p
     expect(states.map((s) => s.change_state)).toEqual(['new'])
 
     // The reference: the same extract, staging emptied, one uninterrupted run on the surviving worker.
+    // First let the publish run the osm run chained finish: it writes `poi` rows that point at staging.
+    for (let i = 0; i < 600; i++) {
+      const { rows } = await sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM ingestion_run WHERE status IN ('QUEUED', 'RUNNING')`.execute(
+        database.db,
+      )
+      if (rows[0]!.n === 0) break
+      await sleep(100)
+    }
+    await sql`DELETE FROM poi`.execute(database.db)
     await sql`DELETE FROM poi_ingestion_staging`.execute(database.db)
     const refId = await enqueue(t, { city: 'moscow', date: '2031-03-02', source })
     const ref = await waitForStatus(database.db, refId, ['SUCCEEDED', 'FAILED'], 60_000)
