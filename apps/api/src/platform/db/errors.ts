@@ -7,8 +7,10 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     return true
   // 08xxx connection exceptions, 57P01-57P03 admin shutdown / crash / cannot connect now, 53300 too many clients.
   if (/^08/.test(code) || /^57P0[123]$/.test(code) || code === '53300') return true
+  // 55000 is broad; only "database is not currently accepting connections" means unreachable.
+  if (code === '55000' && /not currently accepting connections/i.test(e.message ?? '')) return true
   const msg = e.message ?? ''
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/i.test(
+  return /Connection terminated|Connection ended|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/i.test(
     msg,
   )
 }
