@@ -38,21 +38,30 @@ export async function run() {
 }
 
 async function enqueueLoad(databaseUrl: string) {
-  const service = await startService({ DATABASE_URL: databaseUrl, ADMIN_API_TOKEN: TOKEN, WORKER_ENABLED: 'false' })
+  const service = await startService({
+    DATABASE_URL: databaseUrl,
+    ADMIN_API_TOKEN: TOKEN,
+    WORKER_ENABLED: 'false',
+  })
   try {
     const headers = { 'content-type': 'application/json', 'x-admin-token': TOKEN }
     const path = '/v1/admin/ingestion/osm/enqueue'
     let counter = 0
-    const distinctBody = () => JSON.stringify({ city: 'moscow', date: '2026-01-01', boundary_ref: String(++counter) })
+    const distinctBody = () =>
+      JSON.stringify({ city: 'moscow', date: '2026-01-01', boundary_ref: String(++counter) })
     await load({ url: `${service.url}/v1/api/health`, duration: 2 })
     const health = await load({ url: `${service.url}/v1/api/health` })
     const distinct = await load({
       url: service.url,
-      requests: [{ method: 'POST', path, headers, setupRequest: (req) => ({ ...req, body: distinctBody() }) }],
+      requests: [
+        { method: 'POST', path, headers, setupRequest: (req) => ({ ...req, body: distinctBody() }) },
+      ],
     })
     const hot = await load({
       url: service.url,
-      requests: [{ method: 'POST', path, headers, body: JSON.stringify({ city: 'moscow', date: '2026-01-02' }) }],
+      requests: [
+        { method: 'POST', path, headers, body: JSON.stringify({ city: 'moscow', date: '2026-01-02' }) },
+      ],
     })
     const check = await openDatabase(configFrom({ DATABASE_URL: databaseUrl }).database)
     const { rows } = await sql<{ runs: number; hot: number }>`

@@ -10,12 +10,18 @@ import { ROOT, round } from './lib/service.js'
  */
 export async function run() {
   const url = process.env.BENCH_DATABASE_URL
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/health-server.ts', ...(url ? [url] : [])], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/lib/health-server.ts', ...(url ? [url] : [])],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   try {
-    const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve))
+    const line = await new Promise<string>((resolve) =>
+      createInterface({ input: child.stdout! }).once('line', resolve),
+    )
     const { appPort, barePort } = JSON.parse(line) as { appPort: number; barePort: number }
     // Warm both up so JIT and pools are in the same state.
     await load({ url: `http://127.0.0.1:${barePort}/bare`, duration: 2 })

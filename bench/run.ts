@@ -39,4 +39,7 @@ for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
 }
 const out = join(import.meta.dirname, '.out')
 mkdirSync(out, { recursive: true })
-writeFileSync(join(out, 'latest.json'), `${JSON.stringify({ at: new Date().toISOString(), results }, null, 2)}\n`)
+writeFileSync(
+  join(out, 'latest.json'),
+  `${JSON.stringify({ at: new Date().toISOString(), results }, null, 2)}\n`,
+)

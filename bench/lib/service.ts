@@ -25,7 +25,10 @@ export interface Service {
 }
 
 /** Starts `npm start`'s entry (apps/api/src/main.ts) as its own process, as an operator would. */
-export async function startService(env: Record<string, string>, entry = 'apps/api/src/main.ts'): Promise<Service> {
+export async function startService(
+  env: Record<string, string>,
+  entry = 'apps/api/src/main.ts',
+): Promise<Service> {
   const port = await freePort()
   const started = performance.now()
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {

@@ -15,7 +15,12 @@ export const health: RouteHandler<typeof healthRoute, AppEnv> = async (c) => {
   }
   if (!(await probe())) throw new AppError('SERVICE_UNAVAILABLE', 'База данных не отвечает')
   return c.json(
-    { status: 'ok' as const, db: 'ok' as const, version, uptime_s: Math.round((Date.now() - startedAt) / 100) / 10 },
+    {
+      status: 'ok' as const,
+      db: 'ok' as const,
+      version,
+      uptime_s: Math.round((Date.now() - startedAt) / 100) / 10,
+    },
     200,
   )
 }

@@ -31,16 +31,15 @@ export interface LocalQueueOptions {
 export async function startLocalQueue(opts: LocalQueueOptions): Promise<JobQueue & { boss: PgBoss }> {
   const { database, log } = opts
   const useNotify = database.kind === 'postgres' && opts.connectionString !== undefined
-  const boss =
-    useNotify
-      ? new PgBoss({
-          connectionString: opts.connectionString,
-          max: 3,
-          useListenNotify: true,
-          application_name: 'gorod-jobs',
-        })
-      : // PGlite is one session: every statement, pg-boss's included, must go through the one pool.
-        new PgBoss({ db: poolAdapter(database), backend: 'pglite' })
+  const boss = useNotify
+    ? new PgBoss({
+        connectionString: opts.connectionString,
+        max: 3,
+        useListenNotify: true,
+        application_name: 'gorod-jobs',
+      })
+    : // PGlite is one session: every statement, pg-boss's included, must go through the one pool.
+      new PgBoss({ db: poolAdapter(database), backend: 'pglite' })
   boss.on('error', (err) => log.error({ err }, 'job queue error'))
   await boss.start()
   await boss.createQueue(DEAD_LETTER_QUEUE)
