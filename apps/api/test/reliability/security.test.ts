@@ -89,11 +89,14 @@ describe('signed operations (QStash callback, cron), from the contract', () => {
     )
   })
 
+  let runs = 0
   async function queuedRun(): Promise<string> {
+    // Each call a key of its own: same city and date, another boundary.
+    runs += 1
     const res = await t.app.request(
       '/v1/admin/ingestion/osm/enqueue',
       jsonRequest(
-        { city: 'moscow', date: `2031-01-${String(10 + handled.length + sentSignatures.length).slice(-2)}` },
+        { city: 'moscow', date: '2031-01-10', boundary_ref: String(7000 + runs) },
         { 'X-Admin-Token': ADMIN_TOKEN },
       ),
     )
