@@ -102,7 +102,9 @@ async function enqueueToRunning(dbEnv: Record<string, string>) {
         body: JSON.stringify({ city: 'kazan', date: '2026-03-01', boundary_ref: String(9000 + i) }),
       })
       ids.push(((await res.json()) as { job_id: string }).job_id)
-      await new Promise((r) => setTimeout(r, 150))
+      // Spaced wider than a run takes, so this measures how fast an idle worker starts a run, not a
+      // backlog (one worker on PGlite takes one run per 0.5 s poll).
+      await new Promise((r) => setTimeout(r, 600))
     }
     const latencies: number[] = []
     for (const id of ids) {

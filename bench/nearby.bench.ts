@@ -1,6 +1,6 @@
 /**
  * "Nearby" on real Postgres with ≥ 1 000 000 published POIs tiled over Moscow from the real extracts:
- * p50/p95/p99 for 300 m, 1 km and 5 km radii (50 nearest), ours (core point + SP-GiST KNN on the city
+ * p50/p95/p99 for 300 m, 1 km and 5 km radii (50 nearest), ours (core point + covering GiST KNN on the city
  * plane, exact great-circle re-rank) next to PostGIS (geography + GiST KNN) over the same rows in the
  * same run. Prints figures; asserts nothing. Creates and drops its own database.
  *
@@ -189,7 +189,7 @@ export async function run(): Promise<void> {
     const gisSize = postgis
       ? (await pool.query(`SELECT pg_size_pretty(pg_relation_size('poi_gis_g_idx')) AS s`)).rows[0].s
       : 'n/a'
-    console.log(`index size: ours (SP-GiST on point) ${ours}, PostGIS (GiST on geography) ${gisSize}`)
+    console.log(`index size: ours (covering GiST on point) ${ours}, PostGIS (GiST on geography) ${gisSize}`)
 
     const rnd = (i: number) => {
       const a = Math.sin(i * 12.9898) * 43758.5453

@@ -97,3 +97,28 @@ export async function startJobs(opts: JobsRuntimeOptions): Promise<JobQueue> {
   })
   return queue
 }
+
+/**
+ * The job side of a process, wired the same way everywhere (API, worker, serverless): handlers for
+ * every type with the osm → publish chain, and the configured transport. `worker`/`cron` say whether
+ * this process also works runs and keeps the schedule (local transport only).
+ */
+export async function startJobRuntime(opts: {
+  config: Config
+  database: Database
+  log: Logger
+  clock: Clock
+  version: string
+  worker: boolean
+  cron: boolean
+}): Promise<{ jobs: JobQueue; jobHandlers: JobHandlers }> {
+  let queue: JobQueue | null = null
+  // The chain needs the queue, which needs the handlers: the getter closes the loop.
+  const jobHandlers = buildJobHandlers(opts.config, opts.log, opts.version, {
+    database: opts.database,
+    clock: opts.clock,
+    queue: () => queue,
+  })
+  queue = await startJobs({ ...opts, handlers: jobHandlers })
+  return { jobs: queue, jobHandlers }
+}

@@ -2,9 +2,8 @@ import { serve } from '@hono/node-server'
 import { createApp } from './app.js'
 import { buildDeps, prepareDatabase, VERSION } from './bootstrap.js'
 import { ConfigError, loadConfig } from './config.js'
-import { buildJobHandlers, startJobs } from './jobs-runtime.js'
+import { startJobRuntime } from './jobs-runtime.js'
 import { systemClock } from './platform/clock.js'
-import type { JobQueue } from './platform/jobs/queue.js'
 import { createLogger } from './platform/log.js'
 
 /** How long a stopping server keeps accepting connections that were already on their way. */
@@ -27,25 +26,18 @@ async function main() {
     process.stderr.write(`Cannot start: ${err.message}\n`)
     process.exit(1)
   })
-  let queue: JobQueue | null = null
-  const jobHandlers = buildJobHandlers(config, log, VERSION, {
-    database,
-    clock: systemClock,
-    queue: () => queue,
-  })
-  const jobs = await startJobs({
+  const { jobs, jobHandlers } = await startJobRuntime({
     config,
     database,
     log,
     clock: systemClock,
-    handlers: jobHandlers,
+    version: VERSION,
     worker: config.jobs.workerEnabled,
     cron: config.jobs.workerEnabled,
   }).catch((err: Error) => {
     log.fatal({ err }, 'cannot start: job queue')
     process.exit(1)
   })
-  queue = jobs
   const deps = buildDeps(config, database, log, { jobs, jobHandlers })
   const app = createApp(deps)
 

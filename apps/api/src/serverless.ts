@@ -1,9 +1,8 @@
 import { createApp } from './app.js'
 import { buildDeps, prepareDatabase, VERSION } from './bootstrap.js'
 import { type Config, loadConfig } from './config.js'
-import { buildJobHandlers, startJobs } from './jobs-runtime.js'
+import { startJobRuntime } from './jobs-runtime.js'
 import { systemClock } from './platform/clock.js'
-import type { JobQueue } from './platform/jobs/queue.js'
 import { createLogger } from './platform/log.js'
 
 /**
@@ -17,23 +16,16 @@ export function createServerlessHandler(configure: () => Config = () => loadConf
     const config = configure()
     const log = createLogger(config.logLevel)
     const database = await prepareDatabase(config, log)
-    let queue: JobQueue | null = null
-    const jobHandlers = buildJobHandlers(config, log, VERSION, {
-      database,
-      clock: systemClock,
-      queue: () => queue,
-    })
     // A function instance only publishes and answers callbacks: no polling worker, no in-process cron.
-    const jobs = await startJobs({
+    const { jobs, jobHandlers } = await startJobRuntime({
       config,
       database,
       log,
       clock: systemClock,
-      handlers: jobHandlers,
+      version: VERSION,
       worker: false,
       cron: false,
     })
-    queue = jobs
     return createApp(buildDeps(config, database, log, { jobs, jobHandlers }))
   }
   return async (request: Request): Promise<Response> => {

@@ -1,8 +1,7 @@
 import { prepareDatabase, VERSION } from '../bootstrap.js'
 import { loadConfig } from '../config.js'
-import { buildJobHandlers, startJobs } from '../jobs-runtime.js'
+import { startJobRuntime } from '../jobs-runtime.js'
 import { systemClock } from '../platform/clock.js'
-import type { JobQueue } from '../platform/jobs/queue.js'
 import { createCliLogger } from '../platform/log.js'
 
 /**
@@ -19,23 +18,16 @@ export async function workerCommand(): Promise<number> {
     return 2
   }
   const database = await prepareDatabase(config, log)
-  let queue: JobQueue | null = null
   // A successful osm run chains the publish run of its city, as in the API process.
-  const handlers = buildJobHandlers(config, log, VERSION, {
-    database,
-    clock: systemClock,
-    queue: () => queue,
-  })
-  const jobs = await startJobs({
+  const { jobs } = await startJobRuntime({
     config,
     database,
     log,
     clock: systemClock,
-    handlers,
+    version: VERSION,
     worker: true,
     cron: true,
   })
-  queue = jobs
   log.info({ database: database.kind }, 'worker started')
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
