@@ -29,7 +29,9 @@ export function requestContext(deps: AppDeps): MiddlewareHandler<AppEnv> {
   }
 }
 
-export const limitBody: MiddlewareHandler<AppEnv> = bodyLimit({
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH'])
+
+const bodyLimitMiddleware = bodyLimit({
   maxSize: MAX_BODY_BYTES,
   onError: () => {
     throw new AppError('PAYLOAD_TOO_LARGE', `Максимальный размер тела запроса — ${MAX_BODY_BYTES} байт`)
@@ -37,12 +39,18 @@ export const limitBody: MiddlewareHandler<AppEnv> = bodyLimit({
 })
 
 /**
+ * Only methods whose body a route reads are limited: looking at the body of a GET makes the Node
+ * adapter build the whole Request object, which costs more than the health check itself.
+ */
+export const limitBody: MiddlewareHandler<AppEnv> = (c, next) =>
+  BODY_METHODS.has(c.req.method) ? bodyLimitMiddleware(c, next) : next()
+
+/**
  * A request that carries a body must say it is JSON: every body this API takes is JSON, and a body in
  * another type would otherwise skip validation.
  */
 export const requireJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const method = c.req.method
-  if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
+  if (BODY_METHODS.has(c.req.method)) {
     const length = c.req.header('content-length')
     const hasBody = length !== undefined ? length !== '0' : c.req.raw.body !== null
     const type = c.req.header('content-type') ?? ''
