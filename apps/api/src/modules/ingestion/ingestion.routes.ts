@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { errorResponses } from '../../platform/http/problem.js'
+import { enqueuedResponse } from '../jobs/index.js'
 
 const isoDate = z
   .string()
@@ -69,17 +70,7 @@ const enqueueRoute = (type: 'osm' | 'helpers') =>
       body: { required: true, content: { 'application/json': { schema: EnqueueBodySchema } } },
     },
     responses: {
-      202: {
-        description: 'The job (new or existing).',
-        headers: z.object({
-          Location: z.string().openapi({ description: '/v1/jobs/{job_id}' }),
-          'Idempotent-Replayed': z
-            .string()
-            .optional()
-            .openapi({ description: '"true" when the job already existed' }),
-        }),
-        content: { 'application/json': { schema: EnqueueResultSchema } },
-      },
+      202: enqueuedResponse(EnqueueResultSchema),
       ...errorResponses(401, 403, 404, 413, 415, 422),
     },
   })

@@ -23,7 +23,7 @@ import {
 import { requireCronCaller, requireQStashSignature } from './signed-request.js'
 
 export { findRun } from './jobs.queries.js'
-export { JobSchema } from './jobs.routes.js'
+export { enqueuedResponse, JobSchema } from './jobs.routes.js'
 export { enqueueDaily, enqueueRun, idempotencyKey, type JobDeps } from './jobs.service.js'
 export { runView } from './run-view.js'
 

@@ -192,3 +192,18 @@ const reapRoute = (method: 'get' | 'post') =>
 
 export const reapPostRoute = reapRoute('post')
 export const reapGetRoute = reapRoute('get')
+
+/** The 202 answer of every enqueue route: the job, where to follow it, and whether it already existed. */
+export function enqueuedResponse<S extends z.ZodType>(schema: S) {
+  return {
+    description: 'The job (new or existing).',
+    headers: z.object({
+      Location: z.string().openapi({ description: '/v1/jobs/{job_id}' }),
+      'Idempotent-Replayed': z
+        .string()
+        .optional()
+        .openapi({ description: '"true" when the job already existed' }),
+    }),
+    content: { 'application/json': { schema } },
+  }
+}

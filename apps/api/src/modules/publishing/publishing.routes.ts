@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { errorResponses } from '../../platform/http/problem.js'
+import { enqueuedResponse } from '../jobs/index.js'
 import { GATE_NAMES } from './gates.js'
 
 const admin = [{ AdminToken: [] }]
@@ -54,17 +55,7 @@ export const enqueuePublishRoute = createRoute({
     body: { required: false, content: { 'application/json': { schema: PublishEnqueueBodySchema } } },
   },
   responses: {
-    202: {
-      description: 'The job (new or existing).',
-      headers: z.object({
-        Location: z.string().openapi({ description: '/v1/jobs/{job_id}' }),
-        'Idempotent-Replayed': z
-          .string()
-          .optional()
-          .openapi({ description: '"true" when the job already existed' }),
-      }),
-      content: { 'application/json': { schema: PublishEnqueueResultSchema } },
-    },
+    202: enqueuedResponse(PublishEnqueueResultSchema),
     ...errorResponses(401, 403, 404, 413, 415, 422),
   },
 })
