@@ -3,6 +3,7 @@ import { fromKysely, type Db as IDatabase, PgBoss } from 'pg-boss'
 import type { Database } from '../db/client.js'
 import type { DB } from '../db/schema.js'
 import type { Logger } from '../log.js'
+import { listenConnection } from './listen-connection.js'
 import type { JobQueue } from './queue.js'
 import { reapExpiredRuns } from './runs.js'
 import type { JobHandlers } from './types.js'
@@ -14,7 +15,7 @@ export const CRON_QUEUE = 'ingestion-cron'
 
 export interface LocalQueueOptions {
   database: Database
-  /** Postgres only: pg-boss gets its own small pool so LISTEN/NOTIFY can wake workers at once. */
+  /** Postgres only: a LISTEN session of its own lets NOTIFY wake workers the moment a run is enqueued. */
   connectionString?: string
   log: Logger
   maxAttempts: number
@@ -30,16 +31,25 @@ export interface LocalQueueOptions {
  */
 export async function startLocalQueue(opts: LocalQueueOptions): Promise<JobQueue & { boss: PgBoss }> {
   const { database, log } = opts
-  const useNotify = database.kind === 'postgres' && opts.connectionString !== undefined
-  const boss = useNotify
-    ? new PgBoss({
-        connectionString: opts.connectionString,
-        max: 3,
-        useListenNotify: true,
-        application_name: 'gorod-jobs',
-      })
-    : // PGlite is one session: every statement, pg-boss's included, must go through the one pool.
-      new PgBoss({ db: poolAdapter(database), backend: 'pglite' })
+  const connectionString = database.kind === 'postgres' ? opts.connectionString : undefined
+  const useNotify = connectionString !== undefined
+  // Every pg-boss statement goes through the service's own pool (on PGlite, the only session there
+  // is); only the LISTEN session is separate, and it is ours, so a terminated connection cannot
+  // surface as an unhandled error.
+  const db: IDatabase = {
+    ...poolAdapter(database),
+    ...(connectionString
+      ? {
+          listen: (channel: string, onNotification: (payload: string) => void, onReconnect: () => void) =>
+            listenConnection(connectionString, channel, onNotification, onReconnect, log),
+        }
+      : {}),
+  }
+  const boss = new PgBoss({
+    db,
+    backend: database.kind === 'postgres' ? 'postgres' : 'pglite',
+    useListenNotify: useNotify,
+  })
   boss.on('error', (err) => log.error({ err }, 'job queue error'))
   await boss.start()
   await boss.createQueue(DEAD_LETTER_QUEUE)
