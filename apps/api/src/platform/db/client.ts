@@ -59,6 +59,12 @@ export function fromPostgres(url: string, poolMax: number, log?: Logger): Databa
   })
   // Without a listener an idle client's error (a restarted server, a terminated backend) kills the process.
   pool.on('error', (err) => log?.error({ err }, 'database pool error'))
+  // The pool listens only to idle clients. A checked-out one (inside a transaction, between two
+  // queries) that the server terminates would raise its error with no listener: the query in flight,
+  // or the next one, fails instead, and the pool drops the client when it comes back.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => log?.warn({ err: err.message }, 'database connection lost'))
+  })
   return {
     db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }),
     pool,

@@ -10,7 +10,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   // 55000 is broad; only "database is not currently accepting connections" means unreachable.
   if (code === '55000' && /not currently accepting connections/i.test(e.message ?? '')) return true
   const msg = e.message ?? ''
-  return /Connection terminated|Connection ended|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/i.test(
+  return /Connection terminated|Connection ended|not queryable|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/i.test(
     msg,
   )
 }
