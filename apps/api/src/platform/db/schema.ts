@@ -80,6 +80,13 @@ export interface IngestionRunItemTable {
   content_hash: string
 }
 
+export interface IngestionRunSeenTable {
+  run_id: string
+  first_seq: number
+  osm_types: string[]
+  osm_ids: number[]
+}
+
 interface StagedOsmColumns {
   id: Generated<number>
   city_id: number
@@ -171,6 +178,7 @@ export interface DB {
   tenant_cities: TenantCitiesTable
   ingestion_run: IngestionRunTable
   ingestion_run_item: IngestionRunItemTable
+  ingestion_run_seen: IngestionRunSeenTable
   poi_ingestion_staging: PoiIngestionStagingTable
   helper_place: HelperPlaceTable
   poi: PoiTable

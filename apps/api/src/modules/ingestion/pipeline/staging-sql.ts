@@ -39,20 +39,49 @@ export function itemKey(osmType: string, osmId: number): string {
 }
 
 /**
- * One statement per batch whatever its size: the batch travels as one JSON array parameter
- * ([type, id, hash, record|null] per item), which Postgres parses far faster than an array of jsonb.
+ * One statement per batch whatever its size. Items with a record travel as one JSON array parameter
+ * ([seq, type, id, hash, record] per item), which Postgres parses far faster than an array of jsonb;
+ * items staging already holds unchanged (no record) are kept only as keys, one `ingestion_run_seen`
+ * row per batch, so an unchanged re-import writes a handful of rows instead of one per object.
  */
 export async function insertItems(db: Db, runId: string, firstSeq: number, rows: readonly ItemRow[]) {
   if (rows.length === 0) return
-  const json = `[${rows.map((r) => `[${JSON.stringify(r.osm_type)},${r.osm_id},${JSON.stringify(r.content_hash)},${r.record ?? 'null'}]`).join(',')}]`
+  const changed: string[] = []
+  const seenTypes: string[] = []
+  const seenIds: number[] = []
+  rows.forEach((r, i) => {
+    if (r.record === null) {
+      seenTypes.push(r.osm_type)
+      seenIds.push(r.osm_id)
+    } else {
+      changed.push(
+        `[${firstSeq + i},${JSON.stringify(r.osm_type)},${r.osm_id},${JSON.stringify(r.content_hash)},${r.record}]`,
+      )
+    }
+  })
   await sql`
+    WITH seen AS (
+      INSERT INTO ingestion_run_seen (run_id, first_seq, osm_types, osm_ids)
+      SELECT ${runId}::uuid, ${firstSeq}::int, ${seenTypes}::text[], ${seenIds}::bigint[]
+      WHERE cardinality(${seenTypes}::text[]) > 0
+    )
     INSERT INTO ingestion_run_item (run_id, seq, osm_type, osm_id, record, content_hash)
-    SELECT ${runId}::uuid, ${firstSeq - 1}::int + t.ord::int, t.e->>0, (t.e->>1)::bigint, t.e->3, t.e->>2
-    FROM jsonb_array_elements(${json}::jsonb) WITH ORDINALITY AS t (e, ord)`.execute(db)
+    SELECT ${runId}::uuid, (e->>0)::int, e->>1, (e->>2)::bigint, e->4, e->>3
+    FROM jsonb_array_elements(${`[${changed.join(',')}]`}::jsonb) AS e`.execute(db)
+}
+
+/** Every key a run saw: its buffered items and its compact unchanged keys. */
+function runKeys(runId: string) {
+  return sql`(SELECT osm_type, osm_id FROM ingestion_run_item WHERE run_id = ${runId}::uuid
+              UNION ALL
+              SELECT k.osm_type, k.osm_id FROM ingestion_run_seen r,
+                     unnest(r.osm_types, r.osm_ids) AS k (osm_type, osm_id)
+              WHERE r.run_id = ${runId}::uuid)`
 }
 
 export async function deleteItems(db: Db, runId: string): Promise<void> {
   await sql`DELETE FROM ingestion_run_item WHERE run_id = ${runId}`.execute(db)
+  await sql`DELETE FROM ingestion_run_seen WHERE run_id = ${runId}`.execute(db)
 }
 
 /** Saved in the caller's transaction, so a batch and the checkpoint that records it commit together. */
@@ -116,15 +145,12 @@ export async function closeRun(
   const missing = await sql`
     UPDATE ${table} AS s SET change_state = 'missing', missing_since = now(), updated_at = now()
     WHERE s.city_id = ${args.cityId} AND s.change_state <> 'missing'
-      AND NOT EXISTS (SELECT 1 FROM ingestion_run_item i
-                      WHERE i.run_id = ${args.runId} AND i.osm_type = s.osm_type AND i.osm_id = s.osm_id)`.execute(
-    db,
-  )
+      AND NOT EXISTS (SELECT 1 FROM ${runKeys(args.runId)} AS i
+                      WHERE i.osm_type = s.osm_type AND i.osm_id = s.osm_id)`.execute(db)
   await sql`
     UPDATE ${table} AS s SET change_state = 'unchanged', last_seen_run = ${args.runId}::uuid
-    FROM ingestion_run_item i
-    WHERE i.run_id = ${args.runId} AND s.city_id = ${args.cityId}
-      AND s.osm_type = i.osm_type AND s.osm_id = i.osm_id
+    FROM ${runKeys(args.runId)} AS i
+    WHERE s.city_id = ${args.cityId} AND s.osm_type = i.osm_type AND s.osm_id = i.osm_id
       AND s.change_state IN ('new', 'changed') AND s.last_changed_run <> ${args.runId}::uuid`.execute(db)
   return { missing: Number(missing.numAffectedRows ?? 0) }
 }

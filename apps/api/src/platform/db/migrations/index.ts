@@ -3,6 +3,7 @@ import * as m0001 from './0001_foundation.js'
 import * as m0002 from './0002_seed_reference.js'
 import * as m0003 from './0003_pr2_ingestion.js'
 import * as m0004 from './0004_publishing.js'
+import * as m0005 from './0005_run_seen_keys.js'
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works under tsx, in
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0002_seed_reference': m0002,
   '0003_pr2_ingestion': m0003,
   '0004_publishing': m0004,
+  '0005_run_seen_keys': m0005,
 }
