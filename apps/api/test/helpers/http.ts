@@ -1,5 +1,4 @@
 /** The parsed JSON of a response; tests read fields loosely and assert on them. */
-// biome-ignore lint/suspicious/noExplicitAny: test bodies are asserted field by field
 export async function json(res: Response): Promise<any> {
   return res.json()
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { type Kysely, sql } from 'kysely'
 import type { DB } from '../../src/platform/db/schema.js'
+import { claimedRunFrom } from '../../src/platform/jobs/runs.js'
 import {
-  type ClaimedRun,
   type JobContext,
   type JobHandler,
   type JobOutcome,
@@ -81,19 +81,7 @@ export async function createJobContext(
     ])
     .where('r.id', '=', runId)
     .executeTakeFirstOrThrow()
-  const run: ClaimedRun = {
-    id: row.id,
-    type: row.type,
-    cityId: row.city_id,
-    citySlug: row.slug,
-    boundaryRef: row.boundary_ref,
-    runDate: row.run_date,
-    source: row.source as RunSource,
-    trigger: row.trigger,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    checkpoint: row.checkpoint,
-  }
+  const run = claimedRunFrom(row, row.slug)
   const controller = new AbortController()
   const touch = async (progress?: object) => {
     const updated = await sql<{ cancel_requested: boolean }>`

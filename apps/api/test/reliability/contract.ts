@@ -15,7 +15,6 @@ export interface ContractOperation {
   hasBody: boolean
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the contract is plain YAML read field by field
 type Json = any
 
 export const CONTRACT: Json = parse(readFileSync(join(REPO_ROOT, 'packages/contract/openapi.yaml'), 'utf8'))

@@ -84,18 +84,7 @@ async function findStaged(db: Kysely<DB>, id: number): Promise<StagedRow> {
  */
 export async function rejectStaged(db: Kysely<DB>, id: number, review: { reason: string; by: string }) {
   await db.transaction().execute(async (trx) => {
-    const updated = await trx
-      .updateTable('poi_ingestion_staging')
-      .set({
-        review_state: 'rejected',
-        reviewed_by: review.by,
-        review_reason: review.reason,
-        reviewed_at: sql`now()`,
-      })
-      .where('id', '=', id)
-      .returning('id')
-      .executeTakeFirst()
-    if (!updated) throw new AppError('STAGING_NOT_FOUND', `Staged POI ${id} not found`)
+    await setReview(trx, id, 'rejected', review)
     await unpublish(trx, [{ stagingId: id, reason: `review: rejected by ${review.by}: ${review.reason}` }])
   })
   return findStaged(db, id)
@@ -106,10 +95,21 @@ export async function rejectStaged(db: Kysely<DB>, id: number, review: { reason:
  * run, which checks every other gate first: restoring never bypasses them.
  */
 export async function restoreStaged(db: Kysely<DB>, id: number, review: { reason: string; by: string }) {
+  await setReview(db, id, null, review)
+  return findStaged(db, id)
+}
+
+/** Records an editor's decision on a staged row, with who and why. */
+async function setReview(
+  db: Kysely<DB>,
+  id: number,
+  state: 'rejected' | null,
+  review: { reason: string; by: string },
+): Promise<void> {
   const updated = await db
     .updateTable('poi_ingestion_staging')
     .set({
-      review_state: null,
+      review_state: state,
       reviewed_by: review.by,
       review_reason: review.reason,
       reviewed_at: sql`now()`,
@@ -118,7 +118,6 @@ export async function restoreStaged(db: Kysely<DB>, id: number, review: { reason
     .returning('id')
     .executeTakeFirst()
   if (!updated) throw new AppError('STAGING_NOT_FOUND', `Staged POI ${id} not found`)
-  return findStaged(db, id)
 }
 
 function normalizeIds(r: StagedRow): StagedRow {

@@ -1,5 +1,5 @@
-import { type Kysely, sql } from 'kysely'
-import type { DB } from '../db/schema.js'
+import { type Kysely, type Selectable, sql } from 'kysely'
+import type { DB, IngestionRunTable } from '../db/schema.js'
 import type { ClaimedRun, RunProgress, RunSource } from './types.js'
 
 /**
@@ -47,11 +47,30 @@ export async function claimRun(
     .select('slug')
     .where('id', '=', row.city_id)
     .executeTakeFirstOrThrow()
+  return claimedRunFrom(row, city.slug)
+}
+
+type RunRowFields = Pick<
+  Selectable<IngestionRunTable>,
+  | 'id'
+  | 'type'
+  | 'city_id'
+  | 'boundary_ref'
+  | 'run_date'
+  | 'source'
+  | 'trigger'
+  | 'attempts'
+  | 'max_attempts'
+  | 'checkpoint'
+>
+
+/** A run row as its handler sees it. */
+export function claimedRunFrom(row: RunRowFields, citySlug: string): ClaimedRun {
   return {
     id: row.id,
     type: row.type,
     cityId: row.city_id,
-    citySlug: city.slug,
+    citySlug,
     boundaryRef: row.boundary_ref,
     runDate: row.run_date,
     source: row.source as RunSource,
