@@ -20,6 +20,7 @@ if (import.meta.filename === process.argv[1]) {
     config: configFrom({ WORK_DIR: work }),
     log: createLogger('silent'),
     version: 'bench',
+    database,
   })
   const runId = await insertRunningRun(database.db, {
     citySlug: 'moscow',

@@ -27,8 +27,9 @@ export function buildJobHandlers(
   log: Logger,
   version: string,
   chain?: ChainDeps,
+  database: Database | undefined = chain?.database,
 ): JobHandlers {
-  const ingestion = createIngestionHandlers({ config, log, version })
+  const ingestion = createIngestionHandlers({ config, log, version, ...(database ? { database } : {}) })
   return {
     ...ingestion,
     osm: chain ? thenPublish(ingestion.osm, config, log, chain) : ingestion.osm,

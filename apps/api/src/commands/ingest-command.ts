@@ -55,7 +55,7 @@ export async function ingestCommand(args: string[]): Promise<number> {
       trigger: 'cli',
     })
     if (run.status === 'FAILED' || run.status === 'CANCELLED') run = await retryRun(deps, run.id)
-    const handlers = buildJobHandlers(config, log, VERSION)
+    const handlers = buildJobHandlers(config, log, VERSION, undefined, database)
     if (run.status === 'QUEUED')
       await runHere(run.id, { database, config, log, handlers, filePath, progress: !values.json })
     const final = runView((await findRun(database.db, run.id))!)

@@ -29,9 +29,3 @@ export async function resetStaging(db: Kysely<DB>): Promise<void> {
   await sql`DELETE FROM helper_place`.execute(db)
   await sql`UPDATE cities SET boundary = NULL, boundary_source = NULL, boundary_fetched_at = NULL`.execute(db)
 }
-
-export async function runItemCount(db: Kysely<DB>, runId: string): Promise<number> {
-  const { rows } = await sql<{ n: number }>`
-    SELECT count(*)::int AS n FROM ingestion_run_item WHERE run_id = ${runId}`.execute(db)
-  return rows[0]!.n
-}

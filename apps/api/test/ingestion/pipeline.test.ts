@@ -10,7 +10,7 @@ import { createLogger } from '../../src/platform/log.js'
 import { createJobContext, insertRunningRun, runToCompletion } from '../helpers/job-context.js'
 import { describeWithOsmData, osmFile } from '../helpers/osm-data.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db.js'
-import { resetStaging, runItemCount, stagedPois } from './pipeline-fixtures.js'
+import { resetStaging, stagedPois } from './pipeline-fixtures.js'
 
 const XML = osmFile('sergiev-posad-lavra-2020.osm')
 const PBF = osmFile('sergiev-posad-lavra-2020.osm.pbf')
@@ -21,7 +21,7 @@ let tmp: string
 
 function handlers(batchSize = 25) {
   const config = configFrom({ WORK_DIR: join(tmp, 'work'), INGEST_BATCH_SIZE: String(batchSize) })
-  return createIngestionHandlers({ config, log: createLogger('silent'), version: 'test' })
+  return createIngestionHandlers({ config, log: createLogger('silent'), version: 'test', database })
 }
 
 async function ingestFile(path: string, opts: { batchSize?: number; shouldYield?: () => boolean } = {}) {
@@ -68,8 +68,9 @@ describeWithOsmData('ingestion pipeline: local file → poi_ingestion_staging', 
       source: { kind: 'file', name: 'lavra.osm' },
     })
     expect(rows.every((r) => r.change_state === 'new')).toBe(true)
-    // The per-run buffer is gone once the run has finished.
-    expect(await runItemCount(database.db, runId)).toBe(0)
+    const { rows: writers } = await sql<{ run: string }>`
+      SELECT DISTINCT last_changed_run AS run FROM poi_ingestion_staging`.execute(database.db)
+    expect(writers.map((w) => w.run)).toEqual([runId])
   })
 
   it('stages the same set from the XML and the PBF of the same data', async () => {
@@ -167,12 +168,11 @@ describeWithOsmData('ingestion pipeline: local file → poi_ingestion_staging', 
     const runId = await insertRunningRun(db, { source: { kind: 'file', name: 'lavra.osm' } })
     const handler = handlers(5).osm
     const ctx = await createJobContext(db, runId, { filePath: XML })
-    let upserts = 0
     const progress = ctx.progress
     ctx.progress = async (p) => {
       await progress(p)
-      // The connection "drops" after the third committed batch.
-      if (p.phase === 'upsert' && ++upserts === 3) throw new Error('connection lost')
+      // The connection "drops" once the third batch has committed.
+      if (p.phase === 'items' && (await stagedPois(db)).length >= 15) throw new Error('connection lost')
     }
     await expect(handler(ctx)).rejects.toThrow('connection lost')
     const partial = await stagedPois(db)

@@ -77,7 +77,7 @@ describePg('database connection lost mid-run and restored (real Postgres)', () =
     const deadline = Date.now() + 60_000
     for (;;) {
       const row = await runRow(database.db, runId)
-      if (row.status === 'RUNNING' && ['items', 'upsert'].includes(String(row.progress?.phase))) break
+      if (row.status === 'RUNNING' && row.progress?.phase === 'items') break
       if (row.status === 'SUCCEEDED' || Date.now() > deadline)
         throw new Error(`never caught mid-run: ${row.status}`)
       await sleep(5)

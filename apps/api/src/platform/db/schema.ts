@@ -71,22 +71,6 @@ export interface IngestionRunTable {
   heartbeat_at: Timestamp | null
 }
 
-export interface IngestionRunItemTable {
-  run_id: string
-  seq: number
-  osm_type: string
-  osm_id: number
-  record: Jsonb<Record<string, unknown>>
-  content_hash: string
-}
-
-export interface IngestionRunSeenTable {
-  run_id: string
-  first_seq: number
-  osm_types: string[]
-  osm_ids: number[]
-}
-
 interface StagedOsmColumns {
   id: Generated<number>
   city_id: number
@@ -177,8 +161,6 @@ export interface DB {
   cities: CitiesTable
   tenant_cities: TenantCitiesTable
   ingestion_run: IngestionRunTable
-  ingestion_run_item: IngestionRunItemTable
-  ingestion_run_seen: IngestionRunSeenTable
   poi_ingestion_staging: PoiIngestionStagingTable
   helper_place: HelperPlaceTable
   poi: PoiTable

@@ -3,7 +3,7 @@
  * later delivery (after a crash, a slice deadline or a transient error) continues instead of
  * starting over. Saved as jsonb on the run row.
  */
-export type Phase = 'boundary' | 'fetch' | 'items' | 'upsert' | 'finalize' | 'done'
+export type Phase = 'boundary' | 'fetch' | 'items' | 'done'
 
 export type AreaFilter = 'polygon' | 'bbox'
 
@@ -27,30 +27,49 @@ export interface Checkpoint {
   phase: Phase
   /** Set once fetched; `path` is a file in the run's work dir (absent for local files). */
   data?: { path: string | null; source: SourceInfo }
-  /** Set once the items phase has finished. */
-  items?: { read: ReadCounts; kept: number; area_filter: AreaFilter }
-  /** Items with seq <= through are written to staging; counts are of those batches. */
-  upsert?: { through: number; new: number; changed: number }
+  /**
+   * The first `through` kept records, in the order the data yields them, are settled in staging: a
+   * later delivery reads the data again and writes only what comes after them. `total` (the kept
+   * records in the data) is set once the data has been read through, before anything is staged.
+   */
+  items?: { through: number; total?: number }
   /** Set by finalize, in its transaction: a repeated delivery returns these. */
   stats?: Record<string, unknown>
 }
 
-const PHASES: readonly Phase[] = ['boundary', 'fetch', 'items', 'upsert', 'finalize', 'done']
+const PHASES: readonly string[] = ['boundary', 'fetch', 'items', 'done']
+/** Phases of the earlier two-pass pipeline (buffer, then upsert): such a run redoes its items. */
+const LEGACY_WRITE_PHASES: readonly string[] = ['upsert', 'finalize']
 
 /** A saved checkpoint, or a fresh start when there is none or it is not one of ours. */
 export function parseCheckpoint(raw: unknown): Checkpoint {
   const value = typeof raw === 'string' ? safeParse(raw) : raw
   if (value === null || typeof value !== 'object') return { phase: 'boundary' }
-  const cp = value as Partial<Checkpoint>
-  if (typeof cp.phase !== 'string' || !PHASES.includes(cp.phase)) return { phase: 'boundary' }
+  const cp = value as {
+    phase?: unknown
+    data?: Checkpoint['data']
+    items?: { through?: unknown; total?: unknown }
+  }
+  if (typeof cp.phase !== 'string') return { phase: 'boundary' }
+  let phase: string = LEGACY_WRITE_PHASES.includes(cp.phase) ? 'items' : cp.phase
+  if (!PHASES.includes(phase)) return { phase: 'boundary' }
   // A checkpoint past a phase must carry that phase's result; otherwise redo from the last sound point.
-  if (cp.phase === 'done' && cp.stats) return cp as Checkpoint
-  if (cp.phase === 'done') cp.phase = 'finalize'
-  if ((cp.phase === 'items' || cp.phase === 'upsert' || cp.phase === 'finalize') && !cp.data)
-    return { phase: 'fetch' }
-  if ((cp.phase === 'upsert' || cp.phase === 'finalize') && (!cp.items || !cp.upsert))
-    return { phase: 'items', data: cp.data! }
-  return cp as Checkpoint
+  if (phase === 'done' && (cp as Checkpoint).stats) return cp as Checkpoint
+  if (phase === 'done') phase = 'items'
+  if (phase === 'items' && !cp.data) return { phase: 'fetch' }
+  if (phase === 'items') {
+    const through = cp.items?.through
+    // Rows staged by an earlier delivery are found unchanged when written again: nothing is lost.
+    const total = cp.items?.total
+    const sound = typeof through === 'number' && Number.isInteger(through) && through >= 0
+    return {
+      phase: 'items',
+      data: cp.data!,
+      // Without its total the data has not been read through yet: nothing was staged from it.
+      items: sound && typeof total === 'number' ? { through, total } : { through: 0 },
+    }
+  }
+  return { phase: phase as Phase }
 }
 
 function safeParse(text: string): unknown {

@@ -1,6 +1,8 @@
 import { access, mkdir, rm, stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
+import type { Pool } from 'pg'
 import type { Config } from '../../../config.js'
+import type { Database } from '../../../platform/db/client.js'
 import {
   type JobContext,
   type JobHandler,
@@ -13,10 +15,8 @@ import { ingestUserAgent } from '../sources/upstream-error.js'
 import { type Checkpoint, parseCheckpoint } from './checkpoint.js'
 import { areaOf, boundaryFromFile, fetchBoundary, loadCity } from './city-area.js'
 import { type FetchDeps, fetchSource, localFile } from './fetch-source.js'
-import { finalizePhase } from './finalize-phase.js'
 import { itemsPhase } from './items-phase.js'
 import { TARGETS, type Target } from './targets.js'
-import { upsertPhase } from './upsert-phase.js'
 
 export interface IngestionDeps {
   config: Config
@@ -26,6 +26,8 @@ export interface IngestionDeps {
   /** How operators can be reached, for the User-Agent (default: the public base URL, if any). */
   contact?: string
   fetch?: typeof fetch
+  /** On Postgres, new records are staged with COPY through this pool (see ADR 008). */
+  database?: Pick<Database, 'kind' | 'pool'>
 }
 
 /** The `osm` (POIs → poi_ingestion_staging) and `helpers` (→ helper_place) job handlers. */
@@ -57,7 +59,8 @@ function pipelineHandler(target: Target, deps: IngestionDeps): JobHandler {
   return async (ctx) => {
     const workDir = resolve(ing.workDir, ctx.run.id)
     try {
-      const outcome = await runPipeline(ctx, target, workDir, fetchDeps, ing.batchSize)
+      const pool = deps.database?.kind === 'postgres' ? deps.database.pool : undefined
+      const outcome = await runPipeline(ctx, target, workDir, fetchDeps, { batchSize: ing.batchSize, pool })
       if (outcome.status === 'succeeded') await rm(workDir, { recursive: true, force: true })
       return outcome
     } catch (err) {
@@ -80,7 +83,7 @@ async function runPipeline(
   target: Target,
   workDir: string,
   fetchDeps: FetchDeps,
-  batchSize: number,
+  write: { batchSize: number; pool: Pool | undefined },
 ): Promise<JobOutcome> {
   const spec = TARGETS[target]
   const { run } = ctx
@@ -115,7 +118,11 @@ async function runPipeline(
   }
   if (cp.phase === 'fetch') {
     await ctx.progress({ phase: 'fetch' })
-    await save({ phase: 'items', data: await fetchSource(ctx, target, workDir, fetchDeps) })
+    await save({
+      phase: 'items',
+      data: await fetchSource(ctx, target, workDir, fetchDeps),
+      items: { through: 0 },
+    })
   }
 
   if (cp.phase === 'items') {
@@ -127,24 +134,12 @@ async function runPipeline(
       const source = `${data.source.kind} ${data.source.name ?? data.source.url ?? ''}`.trim()
       await boundaryFromFile(ctx.db, city, path, { source, downloaded, cacheable })
     }
-    const items = await itemsPhase(ctx, spec, { path, downloaded, area: areaOf(city), batchSize })
     if (data.source.kind === 'file') data.source.bytes = (await stat(path)).size
-    await save({ phase: 'upsert', data, items, upsert: { through: 0, new: 0, changed: 0 } })
+    const ready = { ...cp, data, items: cp.items ?? { through: 0 } }
+    const outcome = await itemsPhase(ctx, spec, ready, { path, downloaded, area: areaOf(city), ...write })
+    if (outcome.status === 'yielded') return outcome
     if (downloaded) await rm(path, { force: true })
-    if (ctx.shouldYield()) return { status: 'yielded' }
+    return { status: 'succeeded', stats: outcome.stats }
   }
-
-  if (cp.phase === 'upsert') {
-    const ready = cp as Checkpoint & Required<Pick<Checkpoint, 'items' | 'upsert'>>
-    if (!(await upsertPhase(ctx, spec, ready, batchSize))) {
-      await ctx.saveCheckpoint(ready)
-      return { status: 'yielded' }
-    }
-    cp = { ...ready, phase: 'finalize' }
-  }
-
-  await ctx.progress({ phase: 'finalize' })
-  const ready = cp as Checkpoint & Required<Pick<Checkpoint, 'items' | 'upsert' | 'data'>>
-  const stats = await finalizePhase(ctx, spec, ready)
-  return { status: 'succeeded', stats }
+  throw new Error(`unexpected checkpoint phase: ${cp.phase}`)
 }

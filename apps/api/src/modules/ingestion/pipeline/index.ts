@@ -1,4 +1,4 @@
 export { boundaryNameMatches, parseBoundaryAnswer } from './boundary-answer.js'
 export type { Checkpoint } from './checkpoint.js'
-export type { RunStats } from './finalize-phase.js'
 export { createIngestionHandlers, type IngestionDeps } from './handlers.js'
+export type { RunStats } from './items-phase.js'

@@ -1,72 +1,111 @@
+import type { Pool } from 'pg'
 import type { JobContext } from '../../../platform/jobs/types.js'
 import { isRelevant, RELEVANT_KEYS } from '../categories.js'
 import { readOsmFile } from '../osm/read-osm-file.js'
-import type { OsmFeature, OsmReadResult } from '../osm/types.js'
-import type { Checkpoint } from './checkpoint.js'
+import type { OsmReadResult } from '../osm/types.js'
+import type { AreaFilter, Checkpoint, ReadCounts } from './checkpoint.js'
 import type { AreaTest } from './city-area.js'
 import { fromRead } from './job-errors.js'
-import { deleteItems, type ItemRow, insertItems, itemKey, unchangedKeys } from './staging-sql.js'
+import { itemKey, type StagedRecord, writeCheckpoint } from './staging-sql.js'
+import { type StagingOutcome, stageRecords } from './staging-writer.js'
 import type { TargetSpec } from './targets.js'
 
+/** The figures a finished run reports (`ingestion_run.stats`). */
+export interface RunStats extends Record<string, unknown> {
+  target: 'poi' | 'helpers'
+  read: ReadCounts
+  kept: number
+  new: number
+  changed: number
+  unchanged: number
+  missing: number
+  area_filter: AreaFilter
+  source: Record<string, unknown>
+}
+
+type ItemsCheckpoint = Checkpoint & Required<Pick<Checkpoint, 'data' | 'items'>>
+
 /**
- * Reads the fetched data once, streaming, and buffers the normalised records of the city in
- * `ingestion_run_item` (seq 1..kept), one transaction per batch. The phase is redone as a whole when
- * it is interrupted: it starts by deleting what an earlier attempt left.
+ * Reads the fetched data, streaming, keeps the features inside the city's area that normalise to a
+ * record, and stages them (`stageRecords`). The data is read through once before anything is written
+ * (a source broken at its end stages nothing). A delivery that stopped part-way is continued by
+ * reading the data again from the start: the records the checkpoint says are settled are skipped.
+ * When the run completes, its stats are saved as the `done` checkpoint in the closing transaction.
  */
 export async function itemsPhase(
   ctx: JobContext,
   spec: TargetSpec,
-  args: { path: string; downloaded: boolean; area: AreaTest; batchSize: number },
-): Promise<NonNullable<Checkpoint['items']>> {
+  cp: ItemsCheckpoint,
+  args: { path: string; downloaded: boolean; area: AreaTest; batchSize: number; pool: Pool | undefined },
+): Promise<{ status: 'yielded' } | { status: 'done'; stats: RunStats }> {
   const { db, run } = ctx
-  await deleteItems(db, run.id)
-  let read: OsmReadResult
-  try {
-    read = await readOsmFile(args.path, { keep: isRelevant, keys: RELEVANT_KEYS })
-  } catch (err) {
-    throw fromRead(err, args.downloaded)
-  }
-  const iterator = read[Symbol.asyncIterator]()
-  // Ids seen so far: one statement may not upsert the same key twice, and a source could repeat one.
-  const seen = new Set<string>()
-  let batch: ItemRow[] = []
-  let kept = 0
-  const flush = async () => {
-    if (batch.length === 0) return
-    const rows = batch
-    batch = []
-    // Content staging already holds is not buffered again: a re-import writes little more than ids.
-    const same = await unchangedKeys(db, spec, run.cityId, rows)
-    for (const row of rows) if (same.has(itemKey(row.osm_type, row.osm_id))) row.record = null
-    // One statement per batch: atomic on its own, so a batch is in or out as a whole.
-    await insertItems(db, run.id, kept - rows.length + 1, rows)
-    await ctx.progress({ phase: 'items', done: kept })
-  }
-  for (;;) {
-    let next: IteratorResult<OsmFeature>
+  const open = async (): Promise<OsmReadResult> => {
     try {
-      next = await iterator.next()
+      return await readOsmFile(args.path, { keep: isRelevant, keys: RELEVANT_KEYS })
     } catch (err) {
       throw fromRead(err, args.downloaded)
     }
-    if (next.done) break
-    const feature = next.value
-    if (!args.area.contains(feature.lon, feature.lat)) continue
-    const record = spec.normalize(feature)
-    if (record === null) continue
-    const key = itemKey(record.osm_type, record.osm_id)
-    if (seen.has(key)) continue
-    seen.add(key)
-    kept++
-    batch.push({
-      osm_type: record.osm_type,
-      osm_id: record.osm_id,
-      record: JSON.stringify(record),
-      content_hash: record.content_hash,
-    })
-    if (batch.length >= args.batchSize) await flush()
   }
-  await flush()
-  const { nodes, ways, relations } = read.stats()
-  return { read: { nodes, ways, relations }, kept, area_filter: args.area.filter }
+  async function* records(read: OsmReadResult): AsyncGenerator<StagedRecord> {
+    const iterator = read[Symbol.asyncIterator]()
+    try {
+      for (;;) {
+        let next: IteratorResult<Parameters<typeof spec.normalize>[0]>
+        try {
+          next = await iterator.next()
+        } catch (err) {
+          throw fromRead(err, args.downloaded)
+        }
+        if (next.done) return
+        const feature = next.value
+        if (!args.area.contains(feature.lon, feature.lat)) continue
+        const record = spec.normalize(feature)
+        if (record !== null) yield record
+      }
+    } finally {
+      // A delivery that yields stops reading part-way: close the file.
+      await iterator.return?.()
+    }
+  }
+
+  if (cp.items.total === undefined) {
+    // A source can turn out broken at its very end (a cut-off file, an Overpass runtime-error remark
+    // after the elements): read it through once before staging anything, so a broken source leaves
+    // staging untouched. Reading costs a fraction of writing; the count gives progress its total.
+    const keys = new Set<string>()
+    for await (const record of records(await open())) keys.add(itemKey(record.osm_type, record.osm_id))
+    cp.items = { through: 0, total: keys.size }
+    await ctx.saveCheckpoint(cp)
+  }
+  const total = cp.items.total
+  const read = await open()
+  let stats: RunStats | undefined
+  const outcome: StagingOutcome = await stageRecords(
+    {
+      db,
+      cityId: run.cityId,
+      runId: run.id,
+      batchSize: args.batchSize,
+      ...(args.pool ? { pool: args.pool } : {}),
+      resumeAt: cp.items.through,
+      checkpointAt: (through) => ({ ...cp, items: { through, total } }),
+      progress: (done) => ctx.progress({ phase: 'items', done, total }),
+      shouldYield: () => ctx.shouldYield(),
+    },
+    spec,
+    records(read),
+    async (trx, result) => {
+      const { nodes, ways, relations } = read.stats()
+      stats = {
+        target: spec.target,
+        read: { nodes, ways, relations },
+        ...result,
+        area_filter: args.area.filter,
+        source: { ...cp.data.source },
+      }
+      await writeCheckpoint(trx, run.id, { ...cp, phase: 'done', stats })
+    },
+  )
+  if (outcome.status === 'yielded') return outcome
+  return { status: 'done', stats: stats! }
 }
