@@ -46,6 +46,15 @@ interface Candidate {
   planar: number
 }
 
+/**
+ * Rows the planar scan asks for beyond `limit`. The plane's order differs from the great-circle one
+ * by a tiny fraction inside a city, so a small margin almost always settles the answer in one scan;
+ * when it does not, `nearestInCity` asks for more.
+ */
+export function candidateLimit(limit: number): number {
+  return limit + Math.max(2, Math.ceil(limit / 25))
+}
+
 const M_PER_DEG = (EARTH_RADIUS_M * Math.PI) / 180
 
 /**
@@ -129,9 +138,9 @@ async function nearestInCity(
   const { x, y } = proj.project(q.lat, q.lon)
   const r = proj.planarRadiusFor(q.radiusM)
   // The plane's order is close to the exact one inside a city: a small over-fetch, re-checked below.
-  let k = q.limit + Math.max(8, Math.ceil(q.limit / 5))
+  let k = candidateLimit(q.limit)
   for (;;) {
-    const rows = await candidates(pool, kind, city.id, slugs, x, y, r, k)
+    const rows = await candidates(pool, kind, city, slugs, x, y, r, k)
     const exact = rows
       .map((row) => ({ row, d: greatCircleMeters(q, row) }))
       .filter((e) => e.d <= q.radiusM)
@@ -165,13 +174,13 @@ async function nearestInCity(
  * costs more than the scan itself.
  */
 const CANDIDATES = {
-  poi: `SELECT id, name_ru AS name, category, lat, lon, geo <-> point($1::float8, $2::float8) AS planar
+  poi: `SELECT id, name_ru AS name, category, geo[0] AS x, geo[1] AS lat, geo <-> point($1::float8, $2::float8) AS planar
         FROM poi
         WHERE published AND city_id = $3::int AND category = ANY($5::text[])
           AND geo <@ box(point($1::float8 - $4::float8, $2::float8 - $4::float8),
                          point($1::float8 + $4::float8, $2::float8 + $4::float8))
         ORDER BY geo <-> point($1::float8, $2::float8) LIMIT $6::int`,
-  helper: `SELECT id, name, kind AS category, lat, lon, geo <-> point($1::float8, $2::float8) AS planar
+  helper: `SELECT id, name, kind AS category, geo[0] AS x, geo[1] AS lat, geo <-> point($1::float8, $2::float8) AS planar
         FROM helper_place
         WHERE change_state <> 'missing' AND city_id = $3::int AND kind = ANY($5::text[])
           AND geo <@ box(point($1::float8 - $4::float8, $2::float8 - $4::float8),
@@ -182,17 +191,20 @@ const CANDIDATES = {
 async function candidates(
   pool: Pool,
   kind: 'poi' | 'helper',
-  cityId: number,
+  city: NearbyCity,
   slugs: string[],
   x: number,
   y: number,
   r: number,
   k: number,
 ): Promise<Candidate[]> {
-  const { rows } = await pool.query<Candidate>({
+  const { rows } = await pool.query<Omit<Candidate, 'lon'> & { x: number }>({
     name: `nearby_${kind}`,
     text: CANDIDATES[kind],
-    values: [x, y, cityId, r, slugs, k],
+    values: [x, y, city.id, r, slugs, k],
   })
-  return rows.map((row) => ({ ...row, id: Number(row.id) }))
+  // The index carries the planar point only: lat is its y, lon its x over the city's scale (the
+  // trigger's `lon · cos(ref_lat)` undone, within a few units in the last place).
+  const scale = Math.cos((city.ref_lat * Math.PI) / 180)
+  return rows.map(({ x: px, ...row }) => ({ ...row, id: Number(row.id), lon: px / scale }))
 }

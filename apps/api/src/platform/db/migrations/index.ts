@@ -5,6 +5,7 @@ import * as m0003 from './0003_pr2_ingestion.js'
 import * as m0004 from './0004_publishing.js'
 import * as m0005 from './0005_run_seen_keys.js'
 import * as m0006 from './0006_single_pass_staging.js'
+import * as m0007 from './0007_narrow_geo_indexes.js'
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works under tsx, in
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '0004_publishing': m0004,
   '0005_run_seen_keys': m0005,
   '0006_single_pass_staging': m0006,
+  '0007_narrow_geo_indexes': m0007,
 }
