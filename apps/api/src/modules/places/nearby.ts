@@ -90,11 +90,24 @@ function compareItems(a: NearbyItem, b: NearbyItem): number {
   return a.distance_m - b.distance_m || a.kind.localeCompare(b.kind) || a.id - b.id
 }
 
-/** The tenant's cities whose bbox, grown by the radius, holds the query point. */
-async function citiesAround(db: Kysely<DB>, tenantId: number, q: NearbyQuery): Promise<NearbyCity[]> {
-  const dLat = q.radiusM / M_PER_DEG
-  const dLon = q.radiusM / (M_PER_DEG * Math.max(0.01, Math.cos((Math.abs(q.lat) * Math.PI) / 180)))
-  return db
+/**
+ * How long a process reuses a tenant's list of cities. Cities and the cities a tenant offers change
+ * only through migrations or an operator's SQL, never on a request's path; a change shows in Nearby
+ * within this time, and every "Nearby" saves a round trip to the database.
+ */
+const TENANT_CITIES_TTL_MS = 10_000
+
+const tenantCitiesCache = new WeakMap<
+  Kysely<DB>,
+  Map<number, { at: number; cities: Promise<NearbyCity[]> }>
+>()
+
+function tenantCities(db: Kysely<DB>, tenantId: number): Promise<NearbyCity[]> {
+  const byTenant = tenantCitiesCache.get(db) ?? new Map()
+  tenantCitiesCache.set(db, byTenant)
+  const hit = byTenant.get(tenantId)
+  if (hit && Date.now() - hit.at < TENANT_CITIES_TTL_MS) return hit.cities
+  const cities = db
     .selectFrom('cities as c')
     .innerJoin('tenant_cities as tc', 'tc.city_id', 'c.id')
     .select([
@@ -108,12 +121,25 @@ async function citiesAround(db: Kysely<DB>, tenantId: number, q: NearbyQuery): P
     ])
     .where('tc.tenant_id', '=', tenantId)
     .where('c.active', '=', true)
-    .where('c.bbox_min_lat', '<=', q.lat + dLat)
-    .where('c.bbox_max_lat', '>=', q.lat - dLat)
-    .where('c.bbox_min_lon', '<=', q.lon + dLon)
-    .where('c.bbox_max_lon', '>=', q.lon - dLon)
     .orderBy('c.id')
     .execute()
+  byTenant.set(tenantId, { at: Date.now(), cities })
+  // A failed read is not kept: the next request asks the database again.
+  cities.catch(() => byTenant.delete(tenantId))
+  return cities
+}
+
+/** The tenant's cities whose bbox, grown by the radius, holds the query point. */
+async function citiesAround(db: Kysely<DB>, tenantId: number, q: NearbyQuery): Promise<NearbyCity[]> {
+  const dLat = q.radiusM / M_PER_DEG
+  const dLon = q.radiusM / (M_PER_DEG * Math.max(0.01, Math.cos((Math.abs(q.lat) * Math.PI) / 180)))
+  return (await tenantCities(db, tenantId)).filter(
+    (c) =>
+      c.bbox_min_lat <= q.lat + dLat &&
+      c.bbox_max_lat >= q.lat - dLat &&
+      c.bbox_min_lon <= q.lon + dLon &&
+      c.bbox_max_lon >= q.lon - dLon,
+  )
 }
 
 async function nearestInCity(
