@@ -14,7 +14,6 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
-import { PUBLIC_POI_CATEGORIES } from '../apps/api/src/modules/places/labels.js'
 import { candidateLimit, findNearby } from '../apps/api/src/modules/places/nearby.js'
 import { fromPostgres } from '../apps/api/src/platform/db/client.js'
 import { migrateToLatest } from '../apps/api/src/platform/db/migrator.js'
@@ -63,7 +62,7 @@ function basePattern(): Array<{ dLat: number; dLon: number; name: string }> {
 /**
  * The two statements through pgbench (a C client, prepared, 2 clients, 10 s each, 1 km, random points
  * over the area), which keeps the node client's own overhead out of the figures: ours is the service's
- * candidate scan (`nearby.ts`: city, public categories, the box of the planar radius, KNN order,
+ * candidate scan (`nearby.ts`, no category asked: city, the box of the planar radius, KNN order,
  * limit + over-fetch); PostGIS is its KNN over the same rows. Skipped when pgbench is not installed.
  */
 function pgbenchCompare(
@@ -79,9 +78,8 @@ function pgbenchCompare(
   const x = `${lon} * ${Math.cos((refLat * Math.PI) / 180)}`
   const q = `point(${x}, ${lat})`
   const r = ((1000 / 111195) * 1.01).toFixed(6)
-  const categories = `'{${PUBLIC_POI_CATEGORIES.join(',')}}'::text[]`
   const scripts = {
-    ours: `SELECT id, name_ru AS name, category, geo[0] AS x, geo[1] AS lat, geo <-> ${q} AS planar FROM poi WHERE published AND city_id = ${cityId} AND category = ANY(${categories}) AND geo <@ box(point(${x} - ${r}, ${lat} - ${r}), point(${x} + ${r}, ${lat} + ${r})) ORDER BY geo <-> ${q} LIMIT ${candidateLimit(LIMIT)};`,
+    ours: `SELECT id, name_ru AS name, category, geo[0] AS x, geo[1] AS lat FROM poi WHERE published AND city_id = ${cityId} AND geo <@ box(point(${x} - ${r}, ${lat} - ${r}), point(${x} + ${r}, ${lat} + ${r})) ORDER BY geo <-> ${q} LIMIT ${candidateLimit(LIMIT)};`,
     postgis: `SELECT id, name_ru, category, lat, lon, ST_Distance(g, q) AS d FROM poi, (SELECT geography(ST_SetSRID(ST_MakePoint(${lon}, ${lat}), 4326)) AS q) s WHERE published AND ST_DWithin(g, q, 1000) ORDER BY g <-> q LIMIT ${LIMIT};`,
   }
   // Alternating rounds, 6 s each: the median of each side, so one side's cache warm-up or a noisy

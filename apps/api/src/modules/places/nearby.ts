@@ -196,22 +196,25 @@ async function nearestInCity(
 }
 
 /**
- * One KNN scan. Named statements: the server plans each once per connection, which on this hot path
- * costs more than the scan itself.
+ * One KNN scan: city, kinds, the box of the planar radius, planar order. Named statements: the server
+ * plans each once per connection, which on this hot path costs more than the scan itself.
  */
-const CANDIDATES = {
-  poi: `SELECT id, name_ru AS name, category, geo[0] AS x, geo[1] AS lat, geo <-> point($1::float8, $2::float8) AS planar
-        FROM poi
-        WHERE published AND city_id = $3::int AND category = ANY($5::text[])
+function scanText(table: 'poi' | 'helper_place', filter: string | null): string {
+  const columns = table === 'poi' ? 'id, name_ru AS name, category' : 'id, name, kind AS category'
+  const present = table === 'poi' ? 'published' : "change_state <> 'missing'"
+  return `SELECT ${columns}, geo[0] AS x, geo[1] AS lat
+        FROM ${table}
+        WHERE ${present} AND city_id = $3::int ${filter === null ? '' : `AND ${filter} = ANY($6::text[])`}
           AND geo <@ box(point($1::float8 - $4::float8, $2::float8 - $4::float8),
                          point($1::float8 + $4::float8, $2::float8 + $4::float8))
-        ORDER BY geo <-> point($1::float8, $2::float8) LIMIT $6::int`,
-  helper: `SELECT id, name, kind AS category, geo[0] AS x, geo[1] AS lat, geo <-> point($1::float8, $2::float8) AS planar
-        FROM helper_place
-        WHERE change_state <> 'missing' AND city_id = $3::int AND kind = ANY($5::text[])
-          AND geo <@ box(point($1::float8 - $4::float8, $2::float8 - $4::float8),
-                         point($1::float8 + $4::float8, $2::float8 + $4::float8))
-        ORDER BY geo <-> point($1::float8, $2::float8) LIMIT $6::int`,
+        ORDER BY geo <-> point($1::float8, $2::float8) LIMIT $5::int`
+}
+
+const SCANS = {
+  /** Every published POI passed the category gate (its category is public): no filter to apply. */
+  poi_all: scanText('poi', null),
+  poi: scanText('poi', 'category'),
+  helper: scanText('helper_place', 'kind'),
 }
 
 async function candidates(
@@ -224,13 +227,20 @@ async function candidates(
   r: number,
   k: number,
 ): Promise<Candidate[]> {
-  const { rows } = await pool.query<Omit<Candidate, 'lon'> & { x: number }>({
-    name: `nearby_${kind}`,
-    text: CANDIDATES[kind],
-    values: [x, y, city.id, r, slugs, k],
+  const all = kind === 'poi' && slugs.length === PUBLIC_POI_CATEGORIES.length
+  const scan = all ? 'poi_all' : kind
+  const { rows } = await pool.query<Omit<Candidate, 'lon' | 'planar'> & { x: number }>({
+    name: `nearby_${scan}`,
+    text: SCANS[scan],
+    values: all ? [x, y, city.id, r, k] : [x, y, city.id, r, k, slugs],
   })
   // The index carries the planar point only: lat is its y, lon its x over the city's scale (the
   // trigger's `lon · cos(ref_lat)` undone, within a few units in the last place).
   const scale = Math.cos((city.ref_lat * Math.PI) / 180)
-  return rows.map(({ x: px, ...row }) => ({ ...row, id: Number(row.id), lon: px / scale }))
+  return rows.map(({ x: px, ...row }) => ({
+    ...row,
+    id: Number(row.id),
+    lon: px / scale,
+    planar: Math.hypot(px - x, row.lat - y),
+  }))
 }
