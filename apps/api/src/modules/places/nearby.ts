@@ -74,7 +74,10 @@ export async function findNearby(
     for (const kind of q.kinds) {
       const slugs = allowedSlugs(kind, q.category)
       if (slugs.length === 0) continue
-      all.push(...(await nearestInCity(database.pool, city, kind, slugs, q)))
+      // Every published POI passed the category gate (its category is public): without a category
+      // asked there is nothing to filter.
+      const filter = kind === 'poi' && q.category === undefined ? null : slugs
+      all.push(...(await nearestInCity(database.pool, city, kind, filter, q)))
     }
   }
   all.sort(compareItems)
@@ -146,7 +149,7 @@ async function nearestInCity(
   pool: Pool,
   city: NearbyCity,
   kind: 'poi' | 'helper',
-  slugs: string[],
+  filter: string[] | null,
   q: NearbyQuery,
 ): Promise<NearbyItem[]> {
   // The projection's bounds hold for pairs inside this region: the city and everything within reach.
@@ -166,7 +169,7 @@ async function nearestInCity(
   // The plane's order is close to the exact one inside a city: a small over-fetch, re-checked below.
   let k = candidateLimit(q.limit)
   for (;;) {
-    const rows = await candidates(pool, kind, city, slugs, x, y, r, k)
+    const rows = await candidates(pool, kind, city, filter, x, y, r, k)
     const exact = rows
       .map((row) => ({ row, d: greatCircleMeters(q, row) }))
       .filter((e) => e.d <= q.radiusM)
@@ -211,7 +214,6 @@ function scanText(table: 'poi' | 'helper_place', filter: string | null): string 
 }
 
 const SCANS = {
-  /** Every published POI passed the category gate (its category is public): no filter to apply. */
   poi_all: scanText('poi', null),
   poi: scanText('poi', 'category'),
   helper: scanText('helper_place', 'kind'),
@@ -221,18 +223,17 @@ async function candidates(
   pool: Pool,
   kind: 'poi' | 'helper',
   city: NearbyCity,
-  slugs: string[],
+  filter: string[] | null,
   x: number,
   y: number,
   r: number,
   k: number,
 ): Promise<Candidate[]> {
-  const all = kind === 'poi' && slugs.length === PUBLIC_POI_CATEGORIES.length
-  const scan = all ? 'poi_all' : kind
+  const scan = filter === null ? 'poi_all' : kind
   const { rows } = await pool.query<Omit<Candidate, 'lon' | 'planar'> & { x: number }>({
     name: `nearby_${scan}`,
     text: SCANS[scan],
-    values: all ? [x, y, city.id, r, k] : [x, y, city.id, r, k, slugs],
+    values: filter === null ? [x, y, city.id, r, k] : [x, y, city.id, r, k, filter],
   })
   // The index carries the planar point only: lat is its y, lon its x over the city's scale (the
   // trigger's `lon · cos(ref_lat)` undone, within a few units in the last place).

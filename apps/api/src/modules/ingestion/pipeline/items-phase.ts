@@ -2,7 +2,7 @@ import type { Pool } from 'pg'
 import type { JobContext } from '../../../platform/jobs/types.js'
 import { isRelevant, RELEVANT_KEYS } from '../categories.js'
 import { readOsmFile } from '../osm/read-osm-file.js'
-import type { OsmReadResult } from '../osm/types.js'
+import type { OsmFeature, OsmReadResult } from '../osm/types.js'
 import type { AreaFilter, Checkpoint, ReadCounts } from './checkpoint.js'
 import type { AreaTest } from './city-area.js'
 import { fromRead } from './job-errors.js'
@@ -50,7 +50,7 @@ export async function itemsPhase(
     const iterator = read[Symbol.asyncIterator]()
     try {
       for (;;) {
-        let next: IteratorResult<Parameters<typeof spec.normalize>[0]>
+        let next: IteratorResult<OsmFeature>
         try {
           next = await iterator.next()
         } catch (err) {

@@ -3,13 +3,11 @@ import { pipeline } from 'node:stream/promises'
 import { type Kysely, sql } from 'kysely'
 import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
-import type { DB } from '../../../platform/db/schema.js'
+import type { ChangeState, DB } from '../../../platform/db/schema.js'
 import type { Checkpoint } from './checkpoint.js'
 import type { TargetSpec } from './targets.js'
 
 type Db = Kysely<DB>
-
-export type ChangeState = 'new' | 'changed' | 'unchanged' | 'missing'
 
 /** What staging holds for one key of the city when a delivery starts. */
 export interface KnownRow {

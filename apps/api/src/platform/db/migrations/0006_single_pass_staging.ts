@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely'
+import { up as createRunSeen } from './0005_run_seen_keys.js'
 
 /**
  * Ingestion stages records in one pass (see docs/ingestion.md): change detection is against the
@@ -27,13 +28,6 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`CREATE INDEX ingestion_run_item_osm_idx ON ingestion_run_item (run_id, osm_type, osm_id)`.execute(
     db,
   )
-  await sql`
-    CREATE TABLE ingestion_run_seen (
-      run_id uuid NOT NULL REFERENCES ingestion_run (id) ON DELETE CASCADE,
-      first_seq integer NOT NULL,
-      osm_types text[] NOT NULL,
-      osm_ids bigint[] NOT NULL,
-      PRIMARY KEY (run_id, first_seq),
-      CHECK (cardinality(osm_types) = cardinality(osm_ids))
-    )`.execute(db)
+  // Migrations never change once landed, so 0005's own statement recreates its table.
+  await createRunSeen(db)
 }
