@@ -2263,7 +2263,10 @@ export interface components {
         };
         StagedPoi: {
             category: string;
-            /** @enum {string} */
+            /**
+             * @description Relative to the city's latest successful osm run: new/changed when that run (or a later one, running or failed) wrote the row, unchanged when it did not need to, missing when the latest run that closed did not see the object
+             * @enum {string}
+             */
             change_state: "new" | "changed" | "unchanged" | "missing";
             city: string;
             gate_results: {

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely'
+import { changeStateOf } from '../../src/modules/ingestion/index.js'
 import type { DB } from '../../src/platform/db/schema.js'
 
 export interface StagedRow {
@@ -16,8 +17,8 @@ export interface StagedRow {
 /** The staged set of one city, in a stable order, without the columns that name runs or times. */
 export async function stagedPois(db: Kysely<DB>, citySlug = 'sergiev-posad'): Promise<StagedRow[]> {
   const { rows } = await sql<StagedRow>`
-    SELECT s.osm_type, s.osm_id, s.category, s.name_ru AS name, s.lat, s.lon, s.content_hash, s.change_state,
-           s.wikidata
+    SELECT s.osm_type, s.osm_id, s.category, s.name_ru AS name, s.lat, s.lon, s.content_hash,
+           ${changeStateOf('s', 'osm')} AS change_state, s.wikidata
     FROM poi_ingestion_staging s JOIN cities c ON c.id = s.city_id
     WHERE c.slug = ${citySlug} ORDER BY s.osm_type, s.osm_id`.execute(db)
   return rows

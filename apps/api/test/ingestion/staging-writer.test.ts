@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { changeStateOf } from '../../src/modules/ingestion/change-state.js'
 import { contentHash } from '../../src/modules/ingestion/content-hash.js'
 import type { Checkpoint } from '../../src/modules/ingestion/pipeline/checkpoint.js'
 import { writeCheckpoint } from '../../src/modules/ingestion/pipeline/staging-sql.js'
@@ -99,9 +100,8 @@ async function staged() {
     tags: Record<string, string>
     change_state: string
     content_hash: string
-  }>`SELECT osm_id, name_ru, tags, change_state, content_hash FROM poi_ingestion_staging ORDER BY osm_id`.execute(
-    database.db,
-  )
+  }>`SELECT osm_id, name_ru, tags, ${changeStateOf('s', 'osm')} AS change_state, content_hash
+      FROM poi_ingestion_staging s ORDER BY osm_id`.execute(database.db)
   return rows
 }
 
@@ -113,7 +113,44 @@ async function checkpointThrough(runId: string): Promise<number> {
   return rows[0]!.through
 }
 
+async function finishRun(runId: string, status: 'SUCCEEDED' | 'FAILED') {
+  await sql`UPDATE ingestion_run SET status = ${status}, finished_at = clock_timestamp(),
+              error_code = ${status === 'FAILED' ? 'TEST' : null} WHERE id = ${runId}`.execute(database.db)
+}
+
+const statesById = async () => Object.fromEntries((await staged()).map((r) => [r.osm_id, r.change_state]))
+
 describe('stageRecords', () => {
+  it('derives each row state from the latest successful run, and a run that changes nothing writes nothing', async () => {
+    const base = [poi(1, 'Музей'), poi(2, 'Галерея'), poi(3, 'Собор')]
+    const first = await stage(from(base))
+    expect(await statesById()).toEqual({ 1: 'new', 2: 'new', 3: 'new' })
+    await finishRun(first.runId, 'SUCCEEDED')
+    expect(await statesById()).toEqual({ 1: 'new', 2: 'new', 3: 'new' })
+
+    const versions = () =>
+      sql`SELECT osm_id, xmin::text AS v FROM poi_ingestion_staging ORDER BY osm_id`.execute(database.db)
+    const before = (await versions()).rows
+    const again = await stage(from(base))
+    expect(again.outcome).toMatchObject({ new: 0, changed: 0, unchanged: 3, missing: 0 })
+    expect((await versions()).rows).toEqual(before)
+    // Until the second run succeeds, the first is the reference.
+    expect(await statesById()).toEqual({ 1: 'new', 2: 'new', 3: 'new' })
+    await finishRun(again.runId, 'SUCCEEDED')
+    expect(await statesById()).toEqual({ 1: 'unchanged', 2: 'unchanged', 3: 'unchanged' })
+
+    // A run that renames one, drops one and adds one, then fails after closing: what it wrote is
+    // newer than the latest successful run, so it shows as such.
+    const failed = await stage(from([poi(1, 'Музей (новое имя)'), poi(3, 'Собор'), poi(4, 'Сквер')]))
+    await finishRun(failed.runId, 'FAILED')
+    expect(await statesById()).toEqual({ 1: 'changed', 2: 'missing', 3: 'unchanged', 4: 'new' })
+    // The next successful run sees the same data: nothing to write, everything unchanged but the gone one.
+    const next = await stage(from([poi(1, 'Музей (новое имя)'), poi(3, 'Собор'), poi(4, 'Сквер')]))
+    expect(next.outcome).toMatchObject({ new: 0, changed: 0, unchanged: 3, missing: 0 })
+    await finishRun(next.runId, 'SUCCEEDED')
+    expect(await statesById()).toEqual({ 1: 'unchanged', 2: 'missing', 3: 'unchanged', 4: 'unchanged' })
+  })
+
   it('keeps tabs, newlines, backslashes and quotes in names and tags exactly as read', async () => {
     const tricky = 'Музей «Игрушки»\tзал 1\nвход со двора \\ "главный"'
     const records = [

@@ -36,7 +36,7 @@ const good: GateInput = {
   category: 'monastery',
   lat: 56.3107,
   lon: 38.1302,
-  change_state: 'unchanged',
+  missing: false,
   review_state: null,
 }
 
@@ -58,7 +58,7 @@ describe('publish gates', () => {
     ['ru_name', { name_ru: 'Trinity Lavra' }, /not Cyrillic/],
     ['in_city', { lat: 55.75, lon: 37.6 }, /outside the city bbox/],
     ['category', { category: 'no-such-category' }, /unknown category/],
-    ['present', { change_state: 'missing' }, /missing from the latest/],
+    ['present', { missing: true }, /missing from the latest/],
     [
       'review',
       { review_state: 'rejected', reviewed_by: 'ed', review_reason: 'дубликат' },
@@ -85,7 +85,7 @@ describe('publish gates', () => {
   })
 
   it('every gate is evaluated even when several fail', () => {
-    const r = evaluateGates({ ...good, name_ru: null, license: 'x', change_state: 'missing' }, area)
+    const r = evaluateGates({ ...good, name_ru: null, license: 'x', missing: true }, area)
     expect(
       failureSummary(r)
         .split('; ')

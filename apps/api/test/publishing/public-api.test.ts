@@ -54,7 +54,7 @@ async function everyPlace(tenant: string): Promise<Place[]> {
     UNION ALL
     SELECT 'helper', h.id, h.lat, h.lon, c.slug FROM helper_place h JOIN cities c ON c.id = h.city_id
       JOIN tenant_cities tc ON tc.city_id = c.id JOIN tenants t ON t.id = tc.tenant_id
-      WHERE h.change_state <> 'missing' AND t.slug = ${tenant}`.execute(t.database.db)
+      WHERE h.missing_since IS NULL AND t.slug = ${tenant}`.execute(t.database.db)
   return rows.map((r) => ({ ...r, id: Number(r.id) }))
 }
 

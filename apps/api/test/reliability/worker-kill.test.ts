@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { changeStateOf } from '../../src/modules/ingestion/index.js'
 import { runRow, waitForStatus } from '../helpers/jobs.js'
 import { describeWithOsmData, osmFile } from '../helpers/osm-data.js'
 import { type Spawned, spawnEntry } from '../helpers/process.js'
@@ -83,7 +84,9 @@ describePg('worker process killed mid-ingestion (needs real Postgres: separate p
     expect(recovered.length).toBeGreaterThan(10)
     expect(new Set(recovered.map((r) => `${r.osm_type}/${r.osm_id}`)).size).toBe(recovered.length)
     const { rows: states } = await sql<{ change_state: string }>`
-      SELECT DISTINCT change_state FROM poi_ingestion_staging`.execute(database.db)
+      SELECT DISTINCT ${changeStateOf('s', 'osm')} AS change_state FROM poi_ingestion_staging s`.execute(
+      database.db,
+    )
     expect(states.map((s) => s.change_state)).toEqual(['new'])
 
     // The reference: the same extract, staging emptied, one uninterrupted run on the surviving worker.

@@ -1,5 +1,6 @@
 /** What other modules and the composition root use of ingestion. */
 
+export { changeStateOf } from './change-state.js'
 export { ingestionRouter } from './ingestion.router.js'
 export {
   boundaryNameMatches,

@@ -204,7 +204,7 @@ async function nearestInCity(
  */
 function scanText(table: 'poi' | 'helper_place', filter: string | null): string {
   const columns = table === 'poi' ? 'id, name_ru AS name, category' : 'id, name, kind AS category'
-  const present = table === 'poi' ? 'published' : "change_state <> 'missing'"
+  const present = table === 'poi' ? 'published' : 'missing_since IS NULL'
   return `SELECT ${columns}, geo[0] AS x, geo[1] AS lat
         FROM ${table}
         WHERE ${present} AND city_id = $3::int ${filter === null ? '' : `AND ${filter} = ANY($6::text[])`}

@@ -43,7 +43,8 @@ export interface GateInput {
   category: string
   lat: number
   lon: number
-  change_state: string
+  /** Marked missing by the latest run that closed over the city. */
+  missing: boolean
   review_state: string | null
   review_reason?: string | null
   reviewed_by?: string | null
@@ -109,7 +110,7 @@ export function categoryGate(p: GateInput): GateResult {
 }
 
 export function presentGate(p: GateInput): GateResult {
-  return p.change_state === 'missing' ? fail('missing from the latest successful ingestion run') : pass
+  return p.missing ? fail('missing from the latest successful ingestion run') : pass
 }
 
 export function reviewGate(p: GateInput): GateResult {

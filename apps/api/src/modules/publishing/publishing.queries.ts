@@ -17,7 +17,7 @@ export interface StagedForGates {
   category: string
   lat: number
   lon: number
-  change_state: string
+  missing: boolean
   review_state: string | null
   review_reason: string | null
   reviewed_by: string | null
@@ -30,7 +30,7 @@ export interface StagedForGates {
 export async function stagedBatch(db: Db, cityId: number, afterId: number, limit: number) {
   const { rows } = await sql<StagedForGates>`
     SELECT s.id, s.osm_type, s.osm_id, s.osm_version, s.osm_timestamp, s.source_url, s.license, s.attribution,
-           s.name_ru, s.category, s.lat, s.lon, s.change_state, s.review_state, s.review_reason, s.reviewed_by,
+           s.name_ru, s.category, s.lat, s.lon, s.missing_since IS NOT NULL AS missing, s.review_state, s.review_reason, s.reviewed_by,
            s.content_hash, p.published AS poi_published, p.staging_hash AS poi_hash
     FROM poi_ingestion_staging s LEFT JOIN poi p ON p.staging_id = s.id
     WHERE s.city_id = ${cityId} AND s.id > ${afterId}

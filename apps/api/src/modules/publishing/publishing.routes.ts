@@ -78,7 +78,12 @@ export const StagedPoiSchema = z
     name_ru: z.string().nullable(),
     lat: z.number(),
     lon: z.number(),
-    change_state: z.enum(['new', 'changed', 'unchanged', 'missing']),
+    change_state: z.enum(['new', 'changed', 'unchanged', 'missing']).openapi({
+      description:
+        "Relative to the city's latest successful osm run: new/changed when that run (or a later one, " +
+        'running or failed) wrote the row, unchanged when it did not need to, missing when the latest ' +
+        'run that closed did not see the object',
+    }),
     source_url: z.string(),
     gates_passed: z
       .boolean()

@@ -3,6 +3,7 @@ import type { DB, RunTrigger } from '../../platform/db/schema.js'
 import { AppError } from '../../platform/http/errors.js'
 import type { RunSource } from '../../platform/jobs/types.js'
 import { findCityBySlug } from '../cities/index.js'
+import { changeStateOf } from '../ingestion/index.js'
 import { enqueueRun, type JobDeps } from '../jobs/index.js'
 import type { GateName } from './gates.js'
 import { unpublish } from './publishing.queries.js'
@@ -47,7 +48,8 @@ export interface StagedRow {
 }
 
 const STAGED_SELECT = sql`
-  SELECT s.id, c.slug AS city, s.osm_type, s.osm_id, s.category, s.name_ru, s.lat, s.lon, s.change_state,
+  SELECT s.id, c.slug AS city, s.osm_type, s.osm_id, s.category, s.name_ru, s.lat, s.lon,
+         ${changeStateOf('s', 'osm')} AS change_state,
          s.source_url, s.gates_passed, s.gate_results, s.gates_evaluated_at, s.review_state, s.reviewed_by,
          s.review_reason, s.reviewed_at, p.id AS poi_id, p.published AS poi_published,
          p.unpublished_reason AS poi_unpublished_reason

@@ -43,6 +43,7 @@ export interface TenantCitiesTable {
 
 export type RunStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED'
 export type RunTrigger = 'admin' | 'cron' | 'cli' | 'chain'
+/** A staged row's change state: derived from the row and the city's runs, not stored (ADR 009). */
 export type ChangeState = 'new' | 'changed' | 'unchanged' | 'missing'
 
 export interface IngestionRunTable {
@@ -91,9 +92,7 @@ interface StagedOsmColumns {
   attribution: string
   content_hash: string
   first_seen_run: string
-  last_seen_run: string
   last_changed_run: string
-  change_state: ChangeState
   missing_since: Timestamp | null
   created_at: Timestamp
   updated_at: Timestamp

@@ -72,7 +72,7 @@ export async function itemsPhase(
     // A source can turn out broken at its very end (a cut-off file, an Overpass runtime-error remark
     // after the elements): read it through once before staging anything, so a broken source leaves
     // staging untouched. Reading costs a fraction of writing; the count gives progress its total.
-    const keys = new Set<string>()
+    const keys = new Set<number>()
     for await (const record of records(await open())) keys.add(itemKey(record.osm_type, record.osm_id))
     cp.items = { through: 0, total: keys.size }
     await ctx.saveCheckpoint(cp)

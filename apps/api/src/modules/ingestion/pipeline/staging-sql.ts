@@ -3,19 +3,11 @@ import { pipeline } from 'node:stream/promises'
 import { type Kysely, sql } from 'kysely'
 import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
-import type { ChangeState, DB } from '../../../platform/db/schema.js'
+import type { DB } from '../../../platform/db/schema.js'
 import type { Checkpoint } from './checkpoint.js'
 import type { TargetSpec } from './targets.js'
 
 type Db = Kysely<DB>
-
-/** What staging holds for one key of the city when a delivery starts. */
-export interface KnownRow {
-  hash: string
-  state: ChangeState
-  /** Written (inserted or changed) by the run now in progress, in an earlier delivery. */
-  mine: boolean
-}
 
 /** A normalised record about to be staged. */
 export interface StagedRecord {
@@ -24,32 +16,45 @@ export interface StagedRecord {
   content_hash: string
 }
 
-export function itemKey(osmType: string, osmId: number): string {
-  return `${osmType[0]}${osmId}`
+const TYPE_CODES: Readonly<Record<string, number>> = { node: 1, way: 2, relation: 3 }
+const CODE_TYPES = ['', 'node', 'way', 'relation'] as const
+
+/**
+ * One number per OSM object, `id · 4 + type code` (node 1, way 2, relation 3): cheaper to make and
+ * to hash than a string, which counts when a city's every key is looked up on every run. Exact for
+ * ids up to 2^50; OSM's are near 2^34.
+ */
+export function itemKey(osmType: string, osmId: number): number {
+  const code = TYPE_CODES[osmType]
+  const key = osmId * 4 + (code ?? 0)
+  if (code === undefined || !Number.isSafeInteger(key))
+    throw new Error(`not an OSM object: ${osmType}/${osmId}`)
+  return key
+}
+
+/** The OSM type and id an `itemKey` was made from. */
+export function keyParts(key: number): { type: string; id: number } {
+  const code = ((key % 4) + 4) % 4
+  return { type: CODE_TYPES[code]!, id: (key - code) / 4 }
 }
 
 /**
- * Every staged key of the city with its content hash and state, read once per delivery: change
- * detection is then a lookup in memory, and an unchanged record costs the database nothing.
+ * Every staged key of the city (as `itemKey`) with its content hash, or null for a row marked missing
+ * (seeing it again writes it back, even with the same content). Read once per delivery: change
+ * detection is then a lookup in memory, and an unchanged record costs the database nothing. The key
+ * is computed by the server and the missing flag folded into the hash: two values a row to decode.
  */
 export async function loadKnown(
   db: Db,
   spec: TargetSpec,
-  args: { cityId: number; runId: string },
-): Promise<Map<string, KnownRow>> {
-  const { rows } = await sql<{
-    osm_type: string
-    osm_id: number
-    hash: string
-    state: ChangeState
-    mine: boolean
-  }>`
-    SELECT osm_type, osm_id, content_hash AS hash, change_state AS state,
-           last_changed_run = ${args.runId}::uuid AS mine
+  args: { cityId: number },
+): Promise<Map<number, string | null>> {
+  const { rows } = await sql<{ key: number; hash: string | null }>`
+    SELECT osm_id * 4 + CASE osm_type WHEN 'node' THEN 1 WHEN 'way' THEN 2 ELSE 3 END AS key,
+           CASE WHEN missing_since IS NULL THEN content_hash END AS hash
     FROM ${sql.raw(spec.table)} WHERE city_id = ${args.cityId}`.execute(db)
-  const known = new Map<string, KnownRow>()
-  for (const r of rows)
-    known.set(itemKey(r.osm_type, r.osm_id), { hash: r.hash, state: r.state, mine: r.mine })
+  const known = new Map<number, string | null>()
+  for (const r of rows) known.set(Number(r.key), r.hash)
   return known
 }
 
@@ -71,14 +76,12 @@ export function upsertRecords(
   const assign = sql.raw(cols.map((c) => `${c} = EXCLUDED.${c}`).join(', '))
   return sql`
     INSERT INTO ${table} AS s (city_id, osm_type, osm_id, ${list},
-                               first_seen_run, last_seen_run, last_changed_run, change_state)
-    SELECT ${args.cityId}::int, r.osm_type, r.osm_id, ${fromRecord},
-           ${args.runId}::uuid, ${args.runId}::uuid, ${args.runId}::uuid, 'new'
+                               first_seen_run, last_changed_run)
+    SELECT ${args.cityId}::int, r.osm_type, r.osm_id, ${fromRecord}, ${args.runId}::uuid, ${args.runId}::uuid
     FROM jsonb_populate_recordset(NULL::${table}, ${`[${records.join(',')}]`}::jsonb) AS r
     ON CONFLICT (city_id, osm_type, osm_id) DO UPDATE
-      SET ${assign}, last_seen_run = EXCLUDED.last_seen_run, last_changed_run = EXCLUDED.last_changed_run,
-          change_state = 'changed', missing_since = NULL, updated_at = now()
-      WHERE s.content_hash IS DISTINCT FROM EXCLUDED.content_hash OR s.change_state = 'missing'`
+      SET ${assign}, last_changed_run = EXCLUDED.last_changed_run, missing_since = NULL, updated_at = now()
+      WHERE s.content_hash IS DISTINCT FROM EXCLUDED.content_hash OR s.missing_since IS NOT NULL`
 }
 
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
@@ -103,7 +106,7 @@ export async function copyNewRecords(
   records: readonly StagedRecord[],
 ): Promise<void> {
   const head = [String(args.cityId)]
-  const tail = [args.runId, args.runId, args.runId, 'new']
+  const tail = [args.runId, args.runId]
   const lines = function* () {
     let chunk = ''
     for (let i = 0; i < records.length; i++) {
@@ -122,9 +125,7 @@ export async function copyNewRecords(
   await pipeline(
     Readable.from(lines()),
     client.query(
-      copyFrom(
-        `COPY ${spec.table} (${columns.join(', ')}, first_seen_run, last_seen_run, last_changed_run, change_state) FROM STDIN`,
-      ),
+      copyFrom(`COPY ${spec.table} (${columns.join(', ')}, first_seen_run, last_changed_run) FROM STDIN`),
     ),
   )
 }
@@ -142,32 +143,27 @@ export async function writeCheckpoint(db: Db, runId: string, checkpoint: Checkpo
 type Keys = { types: string[]; ids: number[] }
 
 /**
- * Closes a run over the city's staged rows: the keys it did not see become `missing` (kept, never
- * deleted: the publisher decides); the keys it saw unchanged that an earlier run left `new` or
- * `changed` become `unchanged` (their data did not change, so `updated_at` stays). Returns what the
- * run wrote, counted from staging itself, so a run resumed any number of times counts each row once.
+ * Closes a run over the city's staged rows: the keys it did not see become missing (kept, never
+ * deleted: the publisher decides). Rows it saw unchanged are not touched: their state follows from
+ * the run succeeding (ADR 009). Returns what the run wrote, counted from staging itself, so a run
+ * resumed any number of times counts each row once.
  */
 export async function closeRun(
   db: Db,
   spec: TargetSpec,
-  args: { cityId: number; runId: string; missing: Keys; settled: Keys },
+  args: { cityId: number; runId: string; missing: Keys },
 ): Promise<{ missing: number; new: number; changed: number }> {
   const table = sql.raw(spec.table)
   const missing = await sql`
-    UPDATE ${table} AS s SET change_state = 'missing', missing_since = now(), updated_at = now()
+    UPDATE ${table} AS s SET missing_since = now(), updated_at = now()
     FROM unnest(${args.missing.types}::text[], ${args.missing.ids}::bigint[]) AS k (osm_type, osm_id)
     WHERE s.city_id = ${args.cityId} AND s.osm_type = k.osm_type AND s.osm_id = k.osm_id
-      AND s.change_state <> 'missing'`.execute(db)
-  await sql`
-    UPDATE ${table} AS s SET change_state = 'unchanged', last_seen_run = ${args.runId}::uuid
-    FROM unnest(${args.settled.types}::text[], ${args.settled.ids}::bigint[]) AS k (osm_type, osm_id)
-    WHERE s.city_id = ${args.cityId} AND s.osm_type = k.osm_type AND s.osm_id = k.osm_id
-      AND s.change_state IN ('new', 'changed') AND s.last_changed_run <> ${args.runId}::uuid`.execute(db)
+      AND s.missing_since IS NULL`.execute(db)
   const { rows } = await sql<{ new: number; changed: number }>`
     SELECT count(*) FILTER (WHERE first_seen_run = ${args.runId}::uuid)::int AS new,
            count(*) FILTER (WHERE first_seen_run <> ${args.runId}::uuid)::int AS changed
     FROM ${table}
     WHERE city_id = ${args.cityId} AND last_changed_run = ${args.runId}::uuid
-      AND change_state <> 'missing'`.execute(db)
+      AND missing_since IS NULL`.execute(db)
   return { missing: Number(missing.numAffectedRows ?? 0), ...rows[0]! }
 }

@@ -8,11 +8,14 @@ import {
   closeRun,
   copyNewRecords,
   itemKey,
+  keyParts,
   loadKnown,
   type StagedRecord,
   upsertRecords,
 } from './staging-sql.js'
 import type { TargetSpec } from './targets.js'
+
+const SEEN = Symbol('seen')
 
 /** How often progress (which also renews the lease and notices a cancel) is reported between batches. */
 const PROGRESS_EVERY_MS = 1_000
@@ -54,7 +57,8 @@ export type StagingOutcome = { status: 'yielded' } | ({ status: 'done' } & Stagi
  * `batchSize`, each in one transaction with the checkpoint that records how far the run got. A
  * delivery that stops (a crash, a slice deadline) is continued by reading the data again and writing
  * only what comes after the checkpoint. When the data is exhausted, one transaction marks what the
- * run did not see `missing`, settles what it saw unchanged, and `finish` records the outcome with it.
+ * run did not see missing and `finish` records the outcome with it; what it saw unchanged is not
+ * written at all (its state is derived, ADR 009).
  */
 export async function stageRecords(
   run: StagingRun,
@@ -62,10 +66,11 @@ export async function stageRecords(
   records: AsyncIterable<StagedRecord>,
   finish: (trx: Transaction<DB>, result: StagingResult) => Promise<void>,
 ): Promise<StagingOutcome> {
-  const known = await loadKnown(run.db, spec, run)
-  // Keys this run has seen: a source that repeats a key is staged once (the first one wins).
-  const seen = new Set<string>()
-  const settle = { types: [] as string[], ids: [] as number[] }
+  // The city's staged keys → content hash (null: marked missing); SEEN once this delivery read the key
+  // (a source that repeats a key is staged once: the first one wins).
+  const known: Map<number, string | null | typeof SEEN> = await loadKnown(run.db, spec, run)
+  let present = 0
+  for (const hash of known.values()) if (hash !== null) present++
   // Records staging does not hold (COPY on Postgres) and records whose content changed (upsert).
   let fresh: StagedRecord[] = []
   let changed: string[] = []
@@ -92,15 +97,10 @@ export async function stageRecords(
 
   for await (const record of records) {
     const key = itemKey(record.osm_type, record.osm_id)
-    if (seen.has(key)) continue
-    seen.add(key)
     const before = known.get(key)
-    const unchanged =
-      before !== undefined && before.state !== 'missing' && before.hash === record.content_hash
-    if (unchanged && !before.mine && (before.state === 'new' || before.state === 'changed')) {
-      settle.types.push(record.osm_type)
-      settle.ids.push(record.osm_id)
-    }
+    if (before === SEEN) continue
+    known.set(key, SEEN)
+    const unchanged = before === record.content_hash
     if (kept++ >= run.resumeAt && !unchanged) {
       if (before === undefined) fresh.push(record)
       else changed.push(JSON.stringify(record))
@@ -118,13 +118,11 @@ export async function stageRecords(
   await flush()
 
   const missing = { types: [] as string[], ids: [] as number[] }
-  let present = 0
-  for (const [key, row] of known) {
-    if (row.state === 'missing') continue
-    present++
-    if (seen.has(key)) continue
-    missing.types.push(keyType(key))
-    missing.ids.push(Number(key.slice(1)))
+  for (const [key, hash] of known) {
+    if (hash === null || hash === SEEN) continue
+    const { type, id } = keyParts(key)
+    missing.types.push(type)
+    missing.ids.push(id)
   }
   if (kept === 0 && present > 0) {
     // An empty answer for a city that has data is far likelier a broken source (wrong area, a
@@ -139,7 +137,6 @@ export async function stageRecords(
       cityId: run.cityId,
       runId: run.runId,
       missing,
-      settled: settle,
     })
     const result: StagingResult = {
       kept,
@@ -192,12 +189,4 @@ async function copyBatch(
     // A client whose transaction could not be closed cleanly is not given back to the pool.
     client.release(broken)
   }
-}
-
-const TYPES: Record<string, string> = { n: 'node', w: 'way', r: 'relation' }
-
-function keyType(key: string): string {
-  const type = TYPES[key[0]!]
-  if (type === undefined) throw new Error(`not a staging key: ${key}`)
-  return type
 }

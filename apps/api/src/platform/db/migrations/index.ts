@@ -6,6 +6,8 @@ import * as m0004 from './0004_publishing.js'
 import * as m0005 from './0005_run_seen_keys.js'
 import * as m0006 from './0006_single_pass_staging.js'
 import * as m0007 from './0007_narrow_geo_indexes.js'
+import * as m0008 from './0008_derived_change_state.js'
+import * as m0009 from './0009_staging_run_references.js'
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works under tsx, in
@@ -19,4 +21,6 @@ export const migrations: Record<string, Migration> = {
   '0005_run_seen_keys': m0005,
   '0006_single_pass_staging': m0006,
   '0007_narrow_geo_indexes': m0007,
+  '0008_derived_change_state': m0008,
+  '0009_staging_run_references': m0009,
 }
