@@ -24,6 +24,8 @@ export interface Extract {
   node: Element[]
   way: Element[]
   relation: Element[]
+  /** The area the extract was cut for (`<bounds>`), when the file says. */
+  bounds?: { minLat: number; minLon: number; maxLat: number; maxLon: number }
 }
 
 export async function loadExtract(path: string): Promise<Extract> {
@@ -32,7 +34,10 @@ export async function loadExtract(path: string): Promise<Extract> {
   let current: Element | null = null
   parser.on('opentag', (tag: SaxesTagPlain) => {
     const a = tag.attributes as Record<string, string>
-    if (tag.name === 'node' || tag.name === 'way' || tag.name === 'relation') {
+    if (tag.name === 'bounds') {
+      const [minLat, minLon, maxLat, maxLon] = [a.minlat, a.minlon, a.maxlat, a.maxlon].map(Number)
+      extract.bounds = { minLat: minLat!, minLon: minLon!, maxLat: maxLat!, maxLon: maxLon! }
+    } else if (tag.name === 'node' || tag.name === 'way' || tag.name === 'relation') {
       current = { id: Number(a.id), attrs: a, tags: [], refs: [], members: [] }
       extract[tag.name].push(current)
     } else if (tag.name === 'tag') current?.tags.push([a.k ?? '', a.v ?? ''])
@@ -48,7 +53,7 @@ export async function loadExtract(path: string): Promise<Extract> {
   stream.setEncoding('utf8')
   for await (const chunk of stream) parser.write(chunk as string)
   parser.close()
-  for (const list of Object.values(extract)) list.sort((a: Element, b: Element) => a.id - b.id)
+  for (const list of [extract.node, extract.way, extract.relation]) list.sort((a, b) => a.id - b.id)
   return extract
 }
 
@@ -88,12 +93,19 @@ class Renumber {
 
 /** Writes `copies` shifted copies as one OSM XML file, nodes then ways then relations, ids ascending. */
 export async function writeTiledXml(extract: Extract, copies: number, outPath: string): Promise<void> {
+  // The grid step is the area the extract was cut for. Its ways and relations are complete, so their
+  // nodes reach far beyond it (a route across the city): a step from every node's extent would place
+  // most copies outside the city, and a bigger file would not be a bigger city.
   const lats = extract.node.map((n) => Number(n.attrs.lat))
   const lons = extract.node.map((n) => Number(n.attrs.lon))
-  const minLat = Math.min(...lats)
-  const minLon = Math.min(...lons)
-  const stepLat = (Math.max(...lats) - minLat) * 1.05
-  const stepLon = (Math.max(...lons) - minLon) * 1.05
+  const b = extract.bounds ?? {
+    minLat: Math.min(...lats),
+    minLon: Math.min(...lons),
+    maxLat: Math.max(...lats),
+    maxLon: Math.max(...lons),
+  }
+  const stepLat = (b.maxLat - b.minLat) * 1.05
+  const stepLon = (b.maxLon - b.minLon) * 1.05
   const columns = Math.ceil(Math.sqrt(copies))
   const ids = {
     node: new Renumber(extract.node, copies),
