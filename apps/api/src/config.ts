@@ -1,3 +1,5 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 
 /**
@@ -96,6 +98,44 @@ const envSchema = z
     DOWNLOAD_MAX_BYTES: int(2 * 1024 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
     INGEST_BATCH_SIZE: int(1000, 1, 50_000),
     WORK_DIR: z.preprocess(emptyToUndefined, z.string().default('.data/work')),
+    STORES_ACCEPT_SANDBOX: bool(true),
+    APPLE_ENABLED: bool(false),
+    APPLE_ROOT_CERT_FILES: optionalString,
+    APPLE_APPS: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^[a-z0-9-]+:[A-Za-z0-9.-]+(:\d+)?(,[a-z0-9-]+:[A-Za-z0-9.-]+(:\d+)?)*$/, {
+          message: 'must be "slug:bundleId:appAppleId,..." (appAppleId digits)',
+        })
+        .optional(),
+    ),
+    APPLE_ONLINE_CHECKS: bool(false),
+    RUSTORE_ENABLED: bool(false),
+    RUSTORE_API_URL: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .url({ message: 'must be a URL (RuStore public API base)' })
+        .default('https://public-api.rustore.ru'),
+    ),
+    RUSTORE_KEY_ID: optionalString,
+    RUSTORE_PRIVATE_KEY: optionalString,
+    RUSTORE_APPS: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^[a-z0-9-]+:\d+(,[a-z0-9-]+:\d+)*$/, { message: 'must be "slug:appId,..." (appId digits)' })
+        .optional(),
+    ),
+    RUSTORE_TIMEOUT_MS: int(8000, 100, 60_000),
+    RUSTORE_TIMESTAMP_OFFSET: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^(Z|[+-]\d{2}:\d{2})$/, { message: 'must be "Z" or an offset like +03:00' })
+        .default('+03:00'),
+    ),
   })
   .superRefine((env, ctx) => {
     if (env.JOBS_TRANSPORT !== 'qstash') return
@@ -108,6 +148,29 @@ const envSchema = z
     for (const key of required) {
       if (!env[key])
         ctx.addIssue({ code: 'custom', path: [key], message: 'is required when JOBS_TRANSPORT=qstash' })
+    }
+  })
+  .superRefine((env, ctx) => {
+    const need = (key: keyof typeof env, when: string) => {
+      if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: `is required when ${when}` })
+    }
+    if (env.APPLE_ENABLED) {
+      need('APPLE_ROOT_CERT_FILES', 'APPLE_ENABLED=true')
+      need('APPLE_APPS', 'APPLE_ENABLED=true')
+      for (const entry of env.APPLE_APPS?.split(',') ?? []) {
+        // Production transactions and notifications are checked against the app's Apple id.
+        if (entry.split(':').length < 3)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['APPLE_APPS'],
+            message: `needs the appAppleId of ${entry.split(':')[0]} (production checks it)`,
+          })
+      }
+    }
+    if (env.RUSTORE_ENABLED) {
+      need('RUSTORE_KEY_ID', 'RUSTORE_ENABLED=true')
+      need('RUSTORE_PRIVATE_KEY', 'RUSTORE_ENABLED=true')
+      need('RUSTORE_APPS', 'RUSTORE_ENABLED=true')
     }
   })
 
@@ -138,6 +201,7 @@ export interface Config {
       publicBaseUrl: string
     } | null
   }
+  stores: StoresConfig
   ingestion: {
     overpassUrls: string[]
     overpassTimeoutSeconds: number
@@ -195,6 +259,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
             }
           : null,
     },
+    stores: storesConfig(e),
     ingestion: {
       overpassUrls: e.OVERPASS_URLS.split(',')
         .map((s) => s.trim())
@@ -207,6 +272,91 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       workDir: e.WORK_DIR,
     },
   }
+}
+
+export interface StoresConfig {
+  /** Sandbox purchases (App Review buys with sandbox) are recorded with their environment. */
+  acceptSandbox: boolean
+  apple: {
+    /** DER-encoded trusted roots (Apple Root CA - G3 in production). */
+    rootCertificates: Buffer[]
+    apps: Record<string, { bundleId: string; appAppleId: number }>
+    onlineChecks: boolean
+  } | null
+  rustore: {
+    apiUrl: string
+    keyId: string
+    /** PEM (PKCS#8) built from the console's base64 key; a secret, never logged. */
+    privateKeyPem: string
+    apps: Record<string, { appId: number }>
+    timeoutMs: number
+    timestampOffset: string
+  } | null
+}
+
+function storesConfig(e: Env): StoresConfig {
+  return {
+    acceptSandbox: e.STORES_ACCEPT_SANDBOX,
+    apple: e.APPLE_ENABLED
+      ? {
+          rootCertificates: readRootCertificates(e.APPLE_ROOT_CERT_FILES ?? ''),
+          apps: Object.fromEntries(
+            (e.APPLE_APPS ?? '').split(',').map((entry) => {
+              const [slug, bundleId, appAppleId] = entry.split(':') as [string, string, string]
+              return [slug, { bundleId, appAppleId: Number(appAppleId) }]
+            }),
+          ),
+          onlineChecks: e.APPLE_ONLINE_CHECKS,
+        }
+      : null,
+    rustore: e.RUSTORE_ENABLED
+      ? {
+          apiUrl: e.RUSTORE_API_URL.replace(/\/+$/, ''),
+          keyId: e.RUSTORE_KEY_ID ?? '',
+          privateKeyPem: rustorePrivateKeyPem(e.RUSTORE_PRIVATE_KEY ?? ''),
+          apps: Object.fromEntries(
+            (e.RUSTORE_APPS ?? '').split(',').map((entry) => {
+              const [slug, appId] = entry.split(':') as [string, string]
+              return [slug, { appId: Number(appId) }]
+            }),
+          ),
+          timeoutMs: e.RUSTORE_TIMEOUT_MS,
+          timestampOffset: e.RUSTORE_TIMESTAMP_OFFSET,
+        }
+      : null,
+  }
+}
+
+/** Each file is one certificate, DER or PEM; an unreadable file or a non-certificate stops the start. */
+function readRootCertificates(list: string): Buffer[] {
+  const files = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  if (!files.length) throw new ConfigError(['APPLE_ROOT_CERT_FILES: names no file'])
+  return files.map((file) => {
+    try {
+      return new X509Certificate(readFileSync(file)).raw
+    } catch (err) {
+      throw new ConfigError([
+        `APPLE_ROOT_CERT_FILES: ${file} is not a readable certificate (${(err as NodeJS.ErrnoException).code ?? 'not DER or PEM'})`,
+      ])
+    }
+  })
+}
+
+/** The console shows the key once as base64 PKCS#8 without a PEM header; a full PEM is accepted too. */
+function rustorePrivateKeyPem(raw: string): string {
+  const body = raw.includes('-----BEGIN')
+    ? raw
+    : `-----BEGIN PRIVATE KEY-----\n${raw.replace(/\s+/g, '')}\n-----END PRIVATE KEY-----\n`
+  try {
+    createPrivateKey(body)
+  } catch {
+    // The key itself is never echoed.
+    throw new ConfigError(['RUSTORE_PRIVATE_KEY: is not a PKCS#8 private key (base64 or PEM)'])
+  }
+  return body
 }
 
 function parseTenantKeys(raw: string | undefined): Record<string, string> {
