@@ -3,7 +3,6 @@ import { createPrivateKey, sign } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe } from 'vitest'
 
 /**
  * An Apple-shaped certificate chain made at test time with the openssl CLI (root → intermediate
@@ -39,14 +38,6 @@ export const opensslAvailable = (() => {
     return false
   }
 })()
-
-/** Runs the block when openssl is there; under CI its absence is a failure, elsewhere a clear skip. */
-export function describeWithOpenssl(name: string, body: () => void): void {
-  if (!opensslAvailable && process.env.CI === 'true')
-    throw new Error('openssl is required by the App Store tests (apt-get install -y openssl)')
-  if (!opensslAvailable) console.warn(`skipping "${name}": the openssl CLI is not installed`)
-  describe.skipIf(!opensslAvailable)(name, body)
-}
 
 export function makeAppleChain(options: { markers?: boolean; leafDays?: number } = {}): TestChain {
   const dir = mkdtempSync(join(tmpdir(), 'apple-chain-'))

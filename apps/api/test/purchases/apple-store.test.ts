@@ -2,13 +2,8 @@ import { generateKeyPairSync, sign } from 'node:crypto'
 import { beforeAll, expect, it } from 'vitest'
 import { type AppleStore, createAppleStore } from '../../src/modules/purchases/stores/apple.js'
 import { StoreError } from '../../src/modules/purchases/stores/port.js'
-import {
-  appleTransaction,
-  describeWithOpenssl,
-  makeAppleChain,
-  signJws,
-  type TestChain,
-} from '../helpers/apple-chain.js'
+import { appleTransaction, makeAppleChain, signJws, type TestChain } from '../helpers/apple-chain.js'
+import { describeWithOpenssl } from '../helpers/openssl.js'
 
 const APPS = {
   gorod: { bundleId: 'ru.gorod.app', appAppleId: 123456789 },
