@@ -163,4 +163,45 @@ export interface DB {
   poi_ingestion_staging: PoiIngestionStagingTable
   helper_place: HelperPlaceTable
   poi: PoiTable
+  store_transactions: StoreTransactionsTable
+  store_transaction_states: StoreTransactionStatesTable
+  store_events: StoreEventsTable
+}
+
+/** Migration 0013: the purchase ledger (append-only) and the store notifications inbox. */
+export interface StoreTransactionsTable {
+  id: Generated<string>
+  tenant_id: number
+  store: 'apple' | 'rustore'
+  environment: 'production' | 'sandbox'
+  store_transaction_id: string
+  original_transaction_id: string
+  product_id: string | null
+  binding_token: string | null
+  account_id: string | null
+  purchased_at: Date | null
+  raw: Jsonb<unknown>
+  recorded_at: Generated<Date>
+}
+
+export interface StoreTransactionStatesTable {
+  id: Generated<string>
+  transaction_id: string
+  status: 'purchased' | 'pending' | 'failed' | 'cancelled' | 'refunded' | 'revoked'
+  source: 'confirm' | 'notification' | 'reconcile' | 'restore'
+  raw: Jsonb<unknown>
+  observed_at: Generated<Date>
+}
+
+export interface StoreEventsTable {
+  id: Generated<string>
+  store: 'apple' | 'rustore'
+  external_event_id: string
+  tenant_id: number | null
+  payload: Jsonb<unknown>
+  status: Generated<'received' | 'processed' | 'failed' | 'ignored'>
+  error: string | null
+  attempts: Generated<number>
+  received_at: Generated<Date>
+  processed_at: Date | null
 }

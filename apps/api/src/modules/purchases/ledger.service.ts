@@ -1,0 +1,220 @@
+import { type Kysely, sql, type Transaction } from 'kysely'
+import type { DB } from '../../platform/db/schema.js'
+import type { StoreName, StoreTransaction, TransactionStatus } from './stores/port.js'
+
+/**
+ * The ledger: what the stores confirmed, one row per store transaction, and the statuses the store
+ * reported over time, appended. Verification with the store happens before (outside any database
+ * transaction); these functions only record its result.
+ */
+
+type Db = Kysely<DB> | Transaction<DB>
+export type StateSource = 'confirm' | 'notification' | 'reconcile' | 'restore'
+
+export interface LedgerEntry {
+  id: string
+  accountId: string | null
+  status: TransactionStatus
+  /** True when this call inserted the transaction (false: it was known already). */
+  created: boolean
+  /** True when this call appended a status (the store said something new). */
+  statusChanged: boolean
+}
+
+/** The transaction is already claimed by another account: the caller answers 409. */
+export class LedgerConflictError extends Error {
+  constructor(readonly transactionId: string) {
+    super('the store transaction is claimed by another account')
+    this.name = 'LedgerConflictError'
+  }
+}
+
+/**
+ * Records a verified transaction for an account (null: not yet bound, e.g. a notification about a
+ * purchase nobody confirmed yet). Concurrent calls for one transaction produce one row: the insert
+ * is keyed by (store, environment, store transaction id) and the loser reads the winner's row under
+ * a row lock. The same account again → the same entry; another account → LedgerConflictError.
+ */
+export async function recordTransaction(
+  db: Kysely<DB>,
+  tenantId: number,
+  tx: StoreTransaction,
+  accountId: string | null,
+  source: StateSource,
+): Promise<LedgerEntry> {
+  return db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('store_transactions')
+      .values({
+        tenant_id: tenantId,
+        store: tx.store,
+        environment: tx.environment,
+        store_transaction_id: tx.storeTransactionId,
+        original_transaction_id: tx.originalTransactionId,
+        product_id: tx.productId,
+        binding_token: tx.bindingToken,
+        account_id: accountId,
+        purchased_at: tx.purchaseDate,
+        raw: JSON.stringify(tx.raw ?? null),
+      })
+      .onConflict((oc) => oc.columns(['store', 'environment', 'store_transaction_id']).doNothing())
+      .returning(['id', 'account_id', 'tenant_id'])
+      .executeTakeFirst()
+    const row =
+      inserted ??
+      (await trx
+        .selectFrom('store_transactions')
+        .select(['id', 'account_id', 'tenant_id'])
+        .where('store', '=', tx.store)
+        .where('environment', '=', tx.environment)
+        .where('store_transaction_id', '=', tx.storeTransactionId)
+        .forUpdate()
+        .executeTakeFirstOrThrow())
+    // A transaction of another tenant's app cannot reach here (the adapters check the app), but a
+    // row is never shared across tenants whatever happens.
+    if (row.tenant_id !== tenantId) throw new LedgerConflictError(row.id)
+    if (accountId !== null && row.account_id !== null && row.account_id !== accountId)
+      throw new LedgerConflictError(row.id)
+    let owner = row.account_id
+    if (owner === null && accountId !== null) {
+      // Recorded before anyone claimed it (a notification came first): the first confirmation binds it.
+      await trx
+        .updateTable('store_transactions')
+        .set({ account_id: accountId })
+        .where('id', '=', row.id)
+        .execute()
+      owner = accountId
+    }
+    const statusChanged = await appendStatus(trx, row.id, tx.status, source, tx.raw)
+    return {
+      id: row.id,
+      accountId: owner,
+      status: tx.status,
+      created: inserted !== undefined,
+      statusChanged,
+    }
+  })
+}
+
+/** Appends a status when it differs from the latest one; returns whether it did. */
+export async function appendStatus(
+  db: Db,
+  transactionId: string,
+  status: TransactionStatus,
+  source: StateSource,
+  raw: unknown,
+): Promise<boolean> {
+  const latest = await latestStatus(db, transactionId)
+  if (latest === status) return false
+  await db
+    .insertInto('store_transaction_states')
+    .values({ transaction_id: transactionId, status, source, raw: JSON.stringify(raw ?? null) })
+    .execute()
+  return true
+}
+
+export async function latestStatus(db: Db, transactionId: string): Promise<TransactionStatus | null> {
+  const row = await db
+    .selectFrom('store_transaction_states')
+    .select('status')
+    .where('transaction_id', '=', transactionId)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  return row?.status ?? null
+}
+
+/** Account deletion keeps the ledger (a legal record) and cuts the link to the person. */
+export async function cutAccountLink(db: Db, accountId: string): Promise<number> {
+  const res = await db
+    .updateTable('store_transactions')
+    .set({ account_id: null })
+    .where('account_id', '=', accountId)
+    .executeTakeFirst()
+  return Number(res.numUpdatedRows)
+}
+
+/**
+ * Stores a store notification once per store event id. A redelivery returns the first row's id with
+ * `duplicate: true` and changes nothing.
+ */
+export async function receiveEvent(
+  db: Db,
+  event: { store: StoreName; externalEventId: string; tenantId: number | null; payload: unknown },
+): Promise<{ id: string; duplicate: boolean }> {
+  const inserted = await db
+    .insertInto('store_events')
+    .values({
+      store: event.store,
+      external_event_id: event.externalEventId,
+      tenant_id: event.tenantId,
+      payload: JSON.stringify(event.payload ?? null),
+    })
+    .onConflict((oc) => oc.columns(['store', 'external_event_id']).doNothing())
+    .returning('id')
+    .executeTakeFirst()
+  if (inserted) return { id: inserted.id, duplicate: false }
+  const existing = await db
+    .selectFrom('store_events')
+    .select('id')
+    .where('store', '=', event.store)
+    .where('external_event_id', '=', event.externalEventId)
+    .executeTakeFirstOrThrow()
+  return { id: existing.id, duplicate: true }
+}
+
+/**
+ * Claims the oldest received events for processing (SKIP LOCKED: two workers never take the same
+ * one) and hands each to `handle` inside the claim's transaction; the outcome is written there too.
+ */
+export async function processEvents(
+  db: Kysely<DB>,
+  limit: number,
+  handle: (
+    event: { id: string; store: StoreName; payload: unknown },
+    trx: Transaction<DB>,
+  ) => Promise<'processed' | 'ignored'>,
+): Promise<{ processed: number; ignored: number; failed: number }> {
+  const counts = { processed: 0, ignored: 0, failed: 0 }
+  for (let i = 0; i < limit; i++) {
+    const done = await db.transaction().execute(async (trx) => {
+      const event = await trx
+        .selectFrom('store_events')
+        .select(['id', 'store', 'payload', 'attempts'])
+        .where('status', '=', 'received')
+        .orderBy('id')
+        .limit(1)
+        .forUpdate()
+        .skipLocked()
+        .executeTakeFirst()
+      if (!event) return false
+      // A savepoint keeps the claim usable when the handler's own statements fail.
+      await sql`SAVEPOINT store_event`.execute(trx)
+      try {
+        const outcome = await handle(event, trx)
+        await sql`RELEASE SAVEPOINT store_event`.execute(trx)
+        await trx
+          .updateTable('store_events')
+          .set({ status: outcome, processed_at: sql<Date>`now()`, attempts: event.attempts + 1, error: null })
+          .where('id', '=', event.id)
+          .execute()
+        counts[outcome]++
+      } catch (err) {
+        await sql`ROLLBACK TO SAVEPOINT store_event`.execute(trx)
+        await trx
+          .updateTable('store_events')
+          .set({
+            status: 'failed',
+            attempts: event.attempts + 1,
+            error: (err as Error).message.slice(0, 500),
+          })
+          .where('id', '=', event.id)
+          .execute()
+        counts.failed++
+      }
+      return true
+    })
+    if (!done) break
+  }
+  return counts
+}
