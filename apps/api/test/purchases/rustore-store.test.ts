@@ -1,5 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { loadConfig } from '../../src/config.js'
+import { createStores } from '../../src/modules/purchases/index.js'
 import { StoreError } from '../../src/modules/purchases/stores/port.js'
 import {
   createRuStoreStore,
@@ -248,6 +250,23 @@ describe('RuStore adapter against a local RuStore API', () => {
     }
     expect(fake.counts.purchase).toBe(0)
     expect((await failure(store.verify('nowhere', { invoiceId: '1001' }))).kind).toBe('not_configured')
+  })
+
+  it('is built from configuration: the console key (base64 PKCS#8) signs, the tenant app ids apply', async () => {
+    const consoleKey = (keys.privateKey.export({ type: 'pkcs8', format: 'der' }) as Buffer).toString('base64')
+    const config = loadConfig({
+      RUSTORE_ENABLED: 'true',
+      RUSTORE_API_URL: `${fake.url}/`,
+      RUSTORE_KEY_ID: 'key-1',
+      RUSTORE_PRIVATE_KEY: consoleKey,
+      RUSTORE_APPS: 'gorod:3399750',
+    })
+    const stores = createStores(config.stores, () => true)
+    expect(stores.apple).toBeNull()
+    await expect(stores.rustore?.verify('gorod', { invoiceId: '1001' })).resolves.toMatchObject({
+      status: 'purchased',
+    })
+    expect(fake.counts.authRejected).toBe(0)
   })
 
   it('formats the signed timestamp like RuStore expects', () => {
