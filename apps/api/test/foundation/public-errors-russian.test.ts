@@ -52,7 +52,9 @@ describe('public routes answer 400s in Russian', () => {
 
   it('finds the public operations in the document', () => {
     const names = operations.map((o) => `${o.method} ${o.path}`)
-    expect(names).toEqual(expect.arrayContaining(['GET /v1/nearby', 'GET /v1/search', 'GET /v1/cities/{slug}/pois']))
+    expect(names).toEqual(
+      expect.arrayContaining(['GET /v1/nearby', 'GET /v1/search', 'GET /v1/cities/{slug}/pois']),
+    )
   })
 
   it('every 400 of every public operation: detail and each errors[].message are Russian', async () => {
@@ -86,7 +88,8 @@ describe('public routes answer 400s in Russian', () => {
     }
     // Every operation that takes query or path parameters was made to answer 400 at least once.
     for (const op of operations) {
-      if (op.params.some((p) => p.in === 'query')) expect(checked[`${op.method} ${op.path}`], op.path).toBeGreaterThan(0)
+      if (op.params.some((p) => p.in === 'query'))
+        expect(checked[`${op.method} ${op.path}`], op.path).toBeGreaterThan(0)
     }
   })
 })
