@@ -23,7 +23,8 @@ export function withDevAdminToken(config: Config, print: (line: string) => void)
   const token = randomBytes(24).toString('base64url')
   mkdirSync(dirname(file), { recursive: true })
   writeFileSync(file, `${token}\n`, { mode: 0o600 })
-  const shown = relative(process.cwd(), file) || file
+  const near = relative(process.cwd(), file)
+  const shown = near && !near.startsWith('..') ? near : file
   print(
     `Development operator token created in ${shown} (set ADMIN_API_TOKEN to use your own).\n` +
       `Use it on admin and job routes, for example:\n` +
