@@ -28,10 +28,13 @@ export interface Service {
 export async function startService(
   env: Record<string, string>,
   entry = 'apps/api/src/main.ts',
+  /** The command to run instead of `node --import tsx <entry>` (e.g. `['npm', 'start']`). */
+  command?: string[],
 ): Promise<Service> {
   const port = await freePort()
   const started = performance.now()
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const [file, ...args] = command ?? [process.execPath, '--import', 'tsx', entry]
+  const child = spawn(file!, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -45,7 +48,7 @@ export async function startService(
     if (child.exitCode !== null) throw new Error(`service exited: ${stderr}`)
     if (performance.now() - started > 120_000) throw new Error(`service not healthy in 120 s: ${stderr}`)
     try {
-      const res = await fetch(`${url}/v1/api/health`)
+      const res = await fetch(`${url}/v1/api/health`, { signal: AbortSignal.timeout(2000) })
       if (res.status === 200) break
     } catch {
       // not listening yet

@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server'
 import { createApp } from './app.js'
 import { buildDeps, prepareDatabase, VERSION } from './bootstrap.js'
 import { ConfigError, loadConfig } from './config.js'
+import { withDevAdminToken } from './dev-admin-token.js'
 import { startJobRuntime } from './jobs-runtime.js'
 import { systemClock } from './platform/clock.js'
 import { createLogger } from './platform/log.js'
@@ -20,6 +21,7 @@ async function main() {
     }
     throw err
   }
+  config = withDevAdminToken(config, (line) => process.stderr.write(line))
   const log = createLogger(config.logLevel)
   const database = await prepareDatabase(config, log).catch((err: Error) => {
     log.fatal({ err: { message: err.message, name: err.name } }, 'cannot start: database')

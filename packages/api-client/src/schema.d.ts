@@ -1216,7 +1216,7 @@ export interface paths {
         };
         /**
          * Published POIs of a city as a GeoJSON FeatureCollection (a MapLibre source)
-         * @description Compact properties (id, name, category); coordinates rounded to 6 decimals. `ETag` with `304` on `If-None-Match`; gzip with `Accept-Encoding: gzip`.
+         * @description Compact properties (id, name, category); coordinates rounded to 7 decimals. `ETag` with `304` on `If-None-Match`; gzip with `Accept-Encoding: gzip`.
          */
         get: {
             parameters: {

@@ -1,13 +1,17 @@
 import { basename, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { SingleBar } from 'cli-progress'
+import type { Kysely } from 'kysely'
 import { prepareDatabase, VERSION } from '../bootstrap.js'
 import { loadConfig } from '../config.js'
 import { buildJobHandlers } from '../jobs-runtime.js'
-import { enqueueRun, findRun, runView } from '../modules/jobs/index.js'
+import { enqueueRun, findRun, idempotencyKey, runView } from '../modules/jobs/index.js'
+import { findRunByKey } from '../modules/jobs/jobs.queries.js'
 import { retryRun } from '../modules/jobs/jobs.service.js'
 import { enqueuePublish } from '../modules/publishing/index.js'
-import { systemClock } from '../platform/clock.js'
+import { dateInZone, systemClock } from '../platform/clock.js'
+import type { DB } from '../platform/db/schema.js'
+import { AppError } from '../platform/http/errors.js'
 import { type ExecuteResult, executeRun } from '../platform/jobs/worker.js'
 import { createCliLogger } from '../platform/log.js'
 
@@ -47,13 +51,21 @@ export async function ingestCommand(args: string[]): Promise<number> {
   const database = await prepareDatabase(config, log)
   try {
     const deps = { database, clock: systemClock, config, log, jobs: null }
-    let { run } = await enqueueRun(deps, {
+    const enqueued = await enqueueRun(deps, {
       type,
       city: values.city,
       ...(values.date ? { date: values.date } : {}),
       source: { kind: 'file', name: basename(filePath) },
       trigger: 'cli',
+    }).catch(async (err: unknown) => {
+      if (err instanceof AppError && err.code === 'IDEMPOTENCY_CONFLICT') {
+        process.stderr.write(await conflictAdvice(database.db, type, values.city!, values.date, values.file!))
+        return null
+      }
+      throw err
     })
+    if (!enqueued) return 1
+    let { run } = enqueued
     if (run.status === 'FAILED' || run.status === 'CANCELLED') run = await retryRun(deps, run.id)
     const handlers = buildJobHandlers(config, log, VERSION, undefined, database)
     if (run.status === 'QUEUED')
@@ -138,4 +150,39 @@ function watchProgress(db: Parameters<typeof findRun>[0], runId: string, bar: Si
       if (started) bar.stop()
     },
   }
+}
+
+/**
+ * A city and day already have a run of this type from another source (an Overpass run, most often
+ * a failed one): one key is one run, so this file cannot become that run. Says which run holds the
+ * key and what to do instead of a bare conflict.
+ */
+async function conflictAdvice(
+  db: Kysely<DB>,
+  type: 'osm' | 'helpers',
+  citySlug: string,
+  date: string | undefined,
+  file: string,
+): Promise<string> {
+  const city = await db
+    .selectFrom('cities')
+    .select(['slug', 'osm_relation_id', 'timezone'])
+    .where('slug', '=', citySlug)
+    .executeTakeFirstOrThrow()
+  const day = date ?? dateInZone(systemClock.now(), city.timezone)
+  const run = await findRunByKey(db, idempotencyKey(type, city.slug, String(city.osm_relation_id), day))
+  const held = run
+    ? `run ${run.id} (${run.status}, source ${JSON.stringify(run.source)}, ${run.attempts} attempt(s)${run.error_code ? `, error ${run.error_code}` : ''})`
+    : 'another run'
+  const next = new Date(`${day}T00:00:00Z`)
+  next.setUTCDate(next.getUTCDate() + 1)
+  const other = next.toISOString().slice(0, 10)
+  return (
+    `Cannot ingest ${file}: the ${type} run of ${city.slug} for ${day} already exists as ${held}.\n` +
+    'One city, type and day is one run, so this file cannot become that run. Either:\n' +
+    `  - record the file under another day: npm run cli -- ingest --type ${type} --city ${city.slug} --file ${file} --date ${other}\n` +
+    (run && (run.status === 'FAILED' || run.status === 'CANCELLED')
+      ? `  - or retry that run from its own source: POST /v1/admin/jobs/${run.id}/retry (X-Admin-Token)\n`
+      : `  - or look at that run: GET /v1/jobs/${run?.id ?? '{job_id}'} (X-Admin-Token)\n`)
+  )
 }

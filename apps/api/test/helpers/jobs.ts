@@ -49,3 +49,37 @@ export async function waitForStatus(db: Kysely<DB>, id: string, statuses: RunSta
   }
   return last
 }
+
+/**
+ * Waits until the run is in one of `statuses` for as long as it shows signs of life (its status,
+ * attempts, heartbeat, progress or checkpoint change), whatever the machine's speed; fails only when
+ * nothing about the run has changed for `stallMs` (well beyond a lease, the heartbeat's own bound),
+ * with the last state seen. For runs whose duration depends on real work under a busy machine.
+ */
+export async function waitForOutcome(
+  db: Kysely<DB>,
+  id: string,
+  statuses: RunStatus[],
+  { stallMs = 90_000 }: { stallMs?: number } = {},
+) {
+  const fingerprint = (r: Awaited<ReturnType<typeof runRow>>) =>
+    JSON.stringify([r.status, r.attempts, r.heartbeat_at, r.updated_at, r.progress, r.started_at])
+  let last = await runRow(db, id)
+  let seen = fingerprint(last)
+  let changedAt = Date.now()
+  while (!statuses.includes(last.status)) {
+    if (Date.now() - changedAt > stallMs) {
+      throw new Error(
+        `run ${id} stalled ${last.status} for ${stallMs} ms (wanted ${statuses.join('|')}): ${last.error_code ?? ''}`,
+      )
+    }
+    await new Promise((r) => setTimeout(r, 100))
+    last = await runRow(db, id)
+    const now = fingerprint(last)
+    if (now !== seen) {
+      seen = now
+      changedAt = Date.now()
+    }
+  }
+  return last
+}

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createApp } from '../../src/app.js'
 import { buildDeps } from '../../src/bootstrap.js'
 import { configFrom } from '../../src/config.js'
+import { enqueueRun } from '../../src/modules/jobs/index.js'
+import { systemClock } from '../../src/platform/clock.js'
 import { openDatabase } from '../../src/platform/db/client.js'
 import { createLogger } from '../../src/platform/log.js'
 import { json } from '../helpers/http.js'
@@ -97,6 +99,53 @@ describeWithOsmData('npm run cli -- ingest (local file, own process)', () => {
     const job = JSON.parse(cli.stdout())
     expect(job.status).toBe('FAILED')
     expect(job.error.code).toMatch(/^SOURCE_/)
+  })
+
+  it('a day that already has a failed Overpass run: says which run and what to do, exits 1', async () => {
+    const config = configFrom(env)
+    const db = await openDatabase(config.database)
+    let failedId: string
+    try {
+      const { run } = await enqueueRun(
+        { database: db, clock: systemClock, config, log: createLogger('silent'), jobs: null },
+        {
+          type: 'osm',
+          city: 'sergiev-posad',
+          date: '2026-06-02',
+          source: { kind: 'overpass' },
+          trigger: 'admin',
+        },
+      )
+      failedId = run.id
+      await db.db
+        .updateTable('ingestion_run')
+        .set({ status: 'FAILED', error_code: 'UPSTREAM_TIMEOUT', finished_at: new Date() })
+        .where('id', '=', run.id)
+        .execute()
+    } finally {
+      await db.close()
+    }
+    const cli = spawnEntry(
+      'cli.ts',
+      [
+        'ingest',
+        '--type',
+        'osm',
+        '--city',
+        'sergiev-posad',
+        '--date',
+        '2026-06-02',
+        '--file',
+        osmFile('sergiev-posad-lavra-2020.osm.pbf'),
+      ],
+      env,
+    )
+    expect(await cli.exited).toBe(1)
+    const advice = cli.stderr()
+    expect(advice).toContain(`run ${failedId} (FAILED`)
+    expect(advice).toContain('UPSTREAM_TIMEOUT')
+    expect(advice).toContain('--date 2026-06-03')
+    expect(advice).toContain(`POST /v1/admin/jobs/${failedId}/retry`)
   })
 
   it('refuses bad usage with exit code 2', async () => {

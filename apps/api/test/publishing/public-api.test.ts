@@ -260,7 +260,7 @@ describeWithOsmData('public read API on published extracts', () => {
     expect(fc.features.length).toBe((await json('/v1/cities/sergiev-posad')).body.poi_total)
     for (const f of fc.features) {
       expect(Object.keys(f.properties).sort()).toEqual(['category', 'id', 'name'])
-      for (const c of f.geometry.coordinates) expect(Math.round(c * 1e6) / 1e6).toBe(c)
+      for (const c of f.geometry.coordinates) expect(Math.round(c * 1e7) / 1e7).toBe(c)
     }
     const again = await get('/v1/cities/sergiev-posad/pois.geojson', DEV_KEYS.gorod, {
       'If-None-Match': etag,
@@ -307,5 +307,30 @@ describeWithOsmData('public read API on published extracts', () => {
     // No key, or an unknown one: 401 everywhere.
     expect((await t.app.request('/v1/nearby?lat=56&lon=38')).status).toBe(401)
     expect((await get('/v1/pois/1', 'unknown-key-123')).status).toBe(401)
+  })
+
+  it('every answer shows coordinates rounded to 7 decimals, nearby included', async () => {
+    const lavraId = (await json('/v1/search?q=лавра&city=sergiev-posad')).body.items[0].id
+    const answers = [
+      (await json('/v1/nearby?lat=56.3107&lon=38.1302&radius_m=5000&limit=50')).body,
+      (await json('/v1/nearby?lat=55.7178&lon=37.6116&radius_m=5000&limit=50')).body,
+      (await json('/v1/cities/sergiev-posad/pois?limit=100')).body,
+      (await json(`/v1/pois/${lavraId}`)).body,
+      (await json('/v1/search?q=церковь')).body,
+      (await json('/v1/cities')).body,
+      (await json('/v1/cities/sergiev-posad')).body,
+      (await json('/v1/cities/sergiev-posad/pois.geojson')).body,
+    ]
+    const coordinates: number[] = []
+    const collect = (v: unknown, key = ''): void => {
+      if (Array.isArray(v)) for (const x of v) collect(x, key)
+      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) collect(x, k)
+      else if (typeof v === 'number' && ['lat', 'lon', 'coordinates', 'bbox'].includes(key))
+        coordinates.push(v)
+    }
+    collect(answers)
+    expect(coordinates.length).toBeGreaterThan(100)
+    const tooLong = coordinates.filter((c) => (String(c).split('.')[1] ?? '').length > 7)
+    expect(tooLong).toEqual([])
   })
 })

@@ -1,3 +1,4 @@
+import { roundCoordinate } from '../../platform/geo/lat-lon.js'
 import type { CityRow } from './cities.queries.js'
 
 /** The public shape of a city; one function so every endpoint shows a city the same way. */
@@ -6,13 +7,13 @@ export function cityView(c: CityRow) {
     slug: c.slug,
     name_ru: c.name_ru,
     osm_relation_id: c.osm_relation_id,
-    bbox: [c.bbox_min_lon, c.bbox_min_lat, c.bbox_max_lon, c.bbox_max_lat] as [
+    bbox: [c.bbox_min_lon, c.bbox_min_lat, c.bbox_max_lon, c.bbox_max_lat].map(roundCoordinate) as [
       number,
       number,
       number,
       number,
     ],
-    center: { lat: c.center_lat, lon: c.center_lon },
+    center: { lat: roundCoordinate(c.center_lat), lon: roundCoordinate(c.center_lon) },
     timezone: c.timezone,
   }
 }

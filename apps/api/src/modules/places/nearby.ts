@@ -3,6 +3,7 @@ import type { Pool } from 'pg'
 import type { Database } from '../../platform/db/client.js'
 import type { DB } from '../../platform/db/schema.js'
 import { EARTH_RADIUS_M, greatCircleMeters } from '../../platform/geo/great-circle.js'
+import { roundCoordinate } from '../../platform/geo/lat-lon.js'
 import { createLocalProjection } from '../../platform/geo/local-projection.js'
 import { labelRu, PUBLIC_HELPER_KINDS, PUBLIC_POI_CATEGORIES } from './labels.js'
 
@@ -189,8 +190,8 @@ async function nearestInCity(
         category: row.category,
         category_label: labelRu(row.category),
         city: city.slug,
-        lat: row.lat,
-        lon: row.lon,
+        lat: roundCoordinate(row.lat),
+        lon: roundCoordinate(row.lon),
         distance_m: Math.round(d * 10) / 10,
       }))
     }

@@ -1,4 +1,5 @@
 import type { RouteHandler } from '@hono/zod-openapi'
+import { roundCoordinate } from '../../platform/geo/lat-lon.js'
 import type { AppEnv } from '../../platform/http/context.js'
 import { AppError } from '../../platform/http/errors.js'
 import { decodeIdCursor, encodeIdCursor } from '../../platform/http/id-cursor.js'
@@ -47,7 +48,12 @@ export const listPois: RouteHandler<typeof listPoisRoute, AppEnv> = async (c) =>
   const last = page[page.length - 1]
   return c.json(
     {
-      items: page.map((r) => ({ ...r, category_label: labelRu(r.category) })),
+      items: page.map((r) => ({
+        ...r,
+        lat: roundCoordinate(r.lat),
+        lon: roundCoordinate(r.lon),
+        category_label: labelRu(r.category),
+      })),
       next_cursor: rows.length > q.limit && last ? encodeIdCursor(last.id) : null,
       ...attributionFields,
     },

@@ -269,7 +269,7 @@ export const geojsonRoute = createRoute({
   tags: ['places'],
   summary: 'Published POIs of a city as a GeoJSON FeatureCollection (a MapLibre source)',
   description:
-    'Compact properties (id, name, category); coordinates rounded to 6 decimals. `ETag` with `304` on ' +
+    'Compact properties (id, name, category); coordinates rounded to 7 decimals. `ETag` with `304` on ' +
     '`If-None-Match`; gzip with `Accept-Encoding: gzip`.',
   security: appKey,
   request: {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { DB } from '../../platform/db/schema.js'
+import { roundCoordinate } from '../../platform/geo/lat-lon.js'
 import { AppError } from '../../platform/http/errors.js'
 import { cityView, findTenantCity } from '../cities/index.js'
 import { attributionFields } from './attribution.js'
@@ -34,7 +35,7 @@ export function poiDetailView(p: PoiDetailRow) {
     name_ru: p.name_ru,
     category: p.category,
     category_label: labelRu(p.category),
-    position: { lat: p.lat, lon: p.lon },
+    position: { lat: roundCoordinate(p.lat), lon: roundCoordinate(p.lon) },
     address: p.address,
     opening_hours: p.opening_hours,
     website: p.website,
@@ -77,15 +78,13 @@ export async function search(
       category: r.category,
       category_label: labelRu(r.category),
       city: r.city_slug,
-      lat: r.lat,
-      lon: r.lon,
+      lat: roundCoordinate(r.lat),
+      lon: roundCoordinate(r.lon),
       score: r.score,
     })),
     ...attributionFields,
   }
 }
-
-const round6 = (v: number) => Math.round(v * 1e6) / 1e6
 
 /** The city's FeatureCollection as text and its strong ETag (a hash of exactly these bytes). */
 export async function cityGeojson(db: Kysely<DB>, tenantId: number, slug: string) {
@@ -97,7 +96,7 @@ export async function cityGeojson(db: Kysely<DB>, tenantId: number, slug: string
     features: rows.map((r) => ({
       type: 'Feature',
       id: r.id,
-      geometry: { type: 'Point', coordinates: [round6(r.lon), round6(r.lat)] },
+      geometry: { type: 'Point', coordinates: [roundCoordinate(r.lon), roundCoordinate(r.lat)] },
       properties: { id: r.id, name: r.name_ru, category: r.category },
     })),
   })

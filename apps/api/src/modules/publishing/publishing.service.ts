@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import type { DB, RunTrigger } from '../../platform/db/schema.js'
+import { roundCoordinate } from '../../platform/geo/lat-lon.js'
 import { AppError } from '../../platform/http/errors.js'
 import type { RunSource } from '../../platform/jobs/types.js'
 import { findCityBySlug } from '../cities/index.js'
@@ -139,8 +140,8 @@ export function stagedView(r: StagedRow) {
     osm_id: r.osm_id,
     category: r.category,
     name_ru: r.name_ru,
-    lat: r.lat,
-    lon: r.lon,
+    lat: roundCoordinate(r.lat),
+    lon: roundCoordinate(r.lon),
     change_state: r.change_state,
     source_url: r.source_url,
     gates_passed: r.gates_passed,

@@ -14,7 +14,7 @@ export function decodeIdCursor(cursor: string): number {
   const id = match ? Number(match[1]) : Number.NaN
   if (!Number.isSafeInteger(id)) {
     throw new AppError('VALIDATION_FAILED', 'Некорректный курсор', [
-      { path: 'query.cursor', message: 'invalid cursor' },
+      { path: 'query.cursor', message: 'некорректный курсор: передайте next_cursor из предыдущей страницы' },
     ])
   }
   return id

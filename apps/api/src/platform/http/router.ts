@@ -1,7 +1,11 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
-import type { ZodError } from 'zod'
+import { type ZodError, z } from 'zod'
 import type { AppEnv } from './context.js'
 import { AppError, type FieldError } from './errors.js'
+
+// Zod's own messages (a wrong type, a number out of range, a string too long) reach app users in
+// errors[].message: they are Russian. Messages a schema sets itself are unaffected.
+z.config(z.locales.ru())
 
 /** Zod issues as `{ path, message }`, path prefixed by where the value came from (body, query, ...). */
 export function fieldErrors(error: ZodError, target?: string): FieldError[] {
