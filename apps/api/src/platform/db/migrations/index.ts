@@ -8,6 +8,7 @@ import * as m0006 from './0006_single_pass_staging.js'
 import * as m0007 from './0007_narrow_geo_indexes.js'
 import * as m0008 from './0008_derived_change_state.js'
 import * as m0009 from './0009_staging_run_references.js'
+import * as m0012 from './0012_map_tiles.js'
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works under tsx, in
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0007_narrow_geo_indexes': m0007,
   '0008_derived_change_state': m0008,
   '0009_staging_run_references': m0009,
+  '0012_map_tiles': m0012,
 }
