@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   'staging-write': () => import('./staging-write.bench.js'),
   'ingest-rss': () => import('./ingest-rss.bench.js'),
   nearby: () => import('./nearby.bench.js'),
+  tiles: () => import('./tiles.bench.js'),
 }
 
 const wanted = process.argv.slice(2)
