@@ -16,6 +16,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   'ingest-rss': () => import('./ingest-rss.bench.js'),
   nearby: () => import('./nearby.bench.js'),
   stores: () => import('./stores.bench.js'),
+  tiles: () => import('./tiles.bench.js'),
 }
 
 const wanted = process.argv.slice(2)

@@ -1,6 +1,7 @@
 import type { Config } from './config.js'
 import { createIngestionHandlers } from './modules/ingestion/index.js'
 import { enqueueDaily } from './modules/jobs/index.js'
+import { thenBuildTiles } from './modules/maps/index.js'
 import { createPublishHandler, enqueuePublish } from './modules/publishing/index.js'
 import type { Clock } from './platform/clock.js'
 import type { Database } from './platform/db/client.js'
@@ -33,7 +34,7 @@ export function buildJobHandlers(
   return {
     ...ingestion,
     osm: chain ? thenPublish(ingestion.osm, config, log, chain) : ingestion.osm,
-    publish: createPublishHandler({ batchSize: config.ingestion.batchSize }),
+    publish: thenBuildTiles(createPublishHandler({ batchSize: config.ingestion.batchSize })),
   }
 }
 

@@ -2,6 +2,7 @@ import { citiesRouter } from './cities/index.js'
 import { healthRouter } from './health/index.js'
 import { ingestionRouter } from './ingestion/index.js'
 import { jobsRouter } from './jobs/index.js'
+import { mapsRouter } from './maps/index.js'
 import { placesRouter } from './places/index.js'
 import { publishingRouter } from './publishing/index.js'
 
@@ -13,4 +14,5 @@ export const modules = [
   jobsRouter,
   publishingRouter,
   placesRouter,
+  mapsRouter,
 ]

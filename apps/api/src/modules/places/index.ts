@@ -14,6 +14,7 @@ import {
 } from './places.routes.js'
 
 export { OSM_ATTRIBUTION, OSM_LICENSE } from './attribution.js'
+export { etagMatches, tenantCityOr404 } from './places.service.js'
 
 /** The cities router already resolves the tenant under /v1/cities/*: resolve it once per request. */
 const tenant: MiddlewareHandler<AppEnv> = async (c, next) =>

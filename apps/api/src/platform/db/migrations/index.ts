@@ -8,6 +8,7 @@ import * as m0006 from './0006_single_pass_staging.js'
 import * as m0007 from './0007_narrow_geo_indexes.js'
 import * as m0008 from './0008_derived_change_state.js'
 import * as m0009 from './0009_staging_run_references.js'
+import * as m0012 from './0012_map_tiles.js'
 import * as m0013 from './0013_store_ledger.js'
 
 /**
@@ -24,5 +25,6 @@ export const migrations: Record<string, Migration> = {
   '0007_narrow_geo_indexes': m0007,
   '0008_derived_change_state': m0008,
   '0009_staging_run_references': m0009,
+  '0012_map_tiles': m0012,
   '0013_store_ledger': m0013,
 }

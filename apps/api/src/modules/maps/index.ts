@@ -1,0 +1,12 @@
+import { createRouter } from '../../platform/http/router.js'
+import { getStyle, getTile, getTileJson } from './maps.handlers.js'
+import { styleRoute, tileJsonRoute, tileRoute } from './maps.routes.js'
+
+export { thenBuildTiles } from './tile-job.js'
+export { buildCityTiles } from './tiles.service.js'
+
+/** Map data for MapLibre: vector tiles of POIs and helpers, their TileJSON and a style (tenant routes). */
+export function mapsRouter() {
+  const router = createRouter()
+  return router.openapi(tileJsonRoute, getTileJson).openapi(styleRoute, getStyle).openapi(tileRoute, getTile)
+}
