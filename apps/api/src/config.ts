@@ -136,6 +136,10 @@ const envSchema = z
         .regex(/^(Z|[+-]\d{2}:\d{2})$/, { message: 'must be "Z" or an offset like +03:00' })
         .default('+03:00'),
     ),
+    MEDIA_DIR: z.preprocess(emptyToUndefined, z.string().default('.data/media')),
+    MEDIA_MAX_IMAGE_BYTES: int(10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    MEDIA_MAX_AUDIO_BYTES: int(50 * 1024 * 1024, 1024, 500 * 1024 * 1024),
+    CONTENT_DIR: z.preprocess(emptyToUndefined, z.string().default('content')),
   })
   .superRefine((env, ctx) => {
     if (env.JOBS_TRANSPORT !== 'qstash') return
@@ -211,6 +215,16 @@ export interface Config {
     batchSize: number
     workDir: string
   }
+  content: ContentConfig
+}
+
+/** Catalog and tours: where media bytes live and how large an upload may be. */
+export interface ContentConfig {
+  mediaDir: string
+  maxImageBytes: number
+  maxAudioBytes: number
+  /** The content files (`<city>/<tour>.yaml`) the import reads by default. */
+  contentDir: string
 }
 
 export class ConfigError extends Error {
@@ -270,6 +284,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       downloadMaxBytes: e.DOWNLOAD_MAX_BYTES,
       batchSize: e.INGEST_BATCH_SIZE,
       workDir: e.WORK_DIR,
+    },
+    content: {
+      mediaDir: e.MEDIA_DIR,
+      maxImageBytes: e.MEDIA_MAX_IMAGE_BYTES,
+      maxAudioBytes: e.MEDIA_MAX_AUDIO_BYTES,
+      contentDir: e.CONTENT_DIR,
     },
   }
 }

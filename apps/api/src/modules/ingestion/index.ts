@@ -2,6 +2,7 @@
 
 export { changeStateOf } from './change-state.js'
 export { ingestionRouter } from './ingestion.router.js'
+export { isMostlyCyrillic } from './names.js'
 export {
   boundaryNameMatches,
   type Checkpoint as IngestionCheckpoint,

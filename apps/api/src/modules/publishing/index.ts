@@ -8,7 +8,16 @@ import {
 } from './publishing.handlers.js'
 import { enqueuePublishRoute, listStagingRoute, rejectRoute, restoreRoute } from './publishing.routes.js'
 
-export { ALLOWED_LICENSES, evaluateGates, GATE_NAMES, type GateName, type GateResults } from './gates.js'
+export {
+  ALLOWED_LICENSES,
+  type CityArea,
+  cityArea,
+  evaluateGates,
+  GATE_NAMES,
+  type GateName,
+  type GateResults,
+  inCityGate,
+} from './gates.js'
 export { createPublishHandler, type PublishStats } from './publish-job.js'
 export { enqueuePublish } from './publishing.service.js'
 

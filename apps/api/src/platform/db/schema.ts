@@ -166,6 +166,14 @@ export interface DB {
   store_transactions: StoreTransactionsTable
   store_transaction_states: StoreTransactionStatesTable
   store_events: StoreEventsTable
+  media: MediaTable
+  tour: TourTable
+  tour_version: TourVersionTable
+  tour_stop: TourStopTable
+  catalog_item: CatalogItemTable
+  catalog_item_tour: CatalogItemTourTable
+  catalog_offer: CatalogOfferTable
+  content_audit: ContentAuditTable
 }
 
 /** Migration 0013: the purchase ledger (append-only) and the store notifications inbox. */
@@ -204,4 +212,107 @@ export interface StoreEventsTable {
   attempts: Generated<number>
   received_at: Generated<Date>
   processed_at: Date | null
+}
+
+/** Migration 0015: media, tours with immutable published versions, catalog items and offers, audit. */
+export type ContentStatus = 'draft' | 'published' | 'unpublished'
+
+export interface MediaTable {
+  sha256: string
+  kind: 'image' | 'audio'
+  mime: string
+  bytes: number
+  width: number | null
+  height: number | null
+  duration_ms: number | null
+  author: string | null
+  license: string | null
+  source_url: string | null
+  storage_key: string
+  created_by: string
+  created_at: Generated<Date>
+}
+
+export interface TourTable {
+  id: Generated<number>
+  city_id: number
+  slug: string
+  status: Generated<ContentStatus>
+  draft_version_id: number | null
+  published_version_id: number | null
+  unpublished_reason: string | null
+  review_reason: string | null
+  review_flagged_at: Date | null
+  created_at: Generated<Date>
+  updated_at: Generated<Date>
+}
+
+export interface TourVersionTable {
+  id: Generated<number>
+  tour_id: number
+  number: number
+  title_ru: string
+  summary_ru: string
+  description_ru: string
+  cover_sha256: string | null
+  duration_min: number
+  length_m: number
+  content_hash: string
+  created_by: string
+  created_at: Generated<Date>
+  published_at: Date | null
+  published_by: string | null
+}
+
+export interface TourStopTable {
+  version_id: number
+  position: number
+  poi_id: number | null
+  lat: number
+  lon: number
+  title_ru: string
+  narration_ru: string
+  trigger_radius_m: number
+  image_sha256: string | null
+  audio_sha256: string | null
+}
+
+export interface CatalogItemTable {
+  id: Generated<number>
+  city_id: number
+  slug: string
+  kind: 'tour' | 'bundle'
+  title_ru: string
+  summary_ru: string
+  cover_sha256: string | null
+  paid: boolean
+  status: Generated<ContentStatus>
+  content_hash: string
+  unpublished_reason: string | null
+  published_at: Date | null
+  created_at: Generated<Date>
+  updated_at: Generated<Date>
+}
+
+export interface CatalogItemTourTable {
+  item_id: number
+  tour_id: number
+  position: number
+}
+
+export interface CatalogOfferTable {
+  item_id: number
+  tenant_id: number
+  apple_product_id: string | null
+  rustore_product_id: string | null
+}
+
+export interface ContentAuditTable {
+  id: Generated<number>
+  at: Generated<Date>
+  actor: string
+  entity: 'tour' | 'catalog_item' | 'media'
+  entity_id: string
+  action: string
+  detail: NullableJsonb<Record<string, unknown>>
 }

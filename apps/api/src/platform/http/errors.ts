@@ -21,6 +21,13 @@ export const ERRORS = {
   JOB_STATE_CONFLICT: { status: 409, title: 'Задача в состоянии, не допускающем операцию' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Тело запроса слишком велико' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Ожидается application/json' },
+  TOUR_NOT_FOUND: { status: 404, title: 'Тур не найден' },
+  CATALOG_ITEM_NOT_FOUND: { status: 404, title: 'Позиция каталога не найдена' },
+  MEDIA_NOT_FOUND: { status: 404, title: 'Медиафайл не найден' },
+  MEDIA_LOCKED: { status: 403, title: 'Медиафайл доступен только после покупки тура' },
+  MEDIA_REJECTED: { status: 415, title: 'Файл не является допустимым изображением или аудио' },
+  RANGE_NOT_SATISFIABLE: { status: 416, title: 'Запрошенный диапазон недоступен' },
+  PUBLISH_GATES_FAILED: { status: 422, title: 'Публикация невозможна: не пройдены проверки' },
   IDEMPOTENCY_CONFLICT: { status: 422, title: 'Задача с этим ключом уже существует с другими параметрами' },
   INTERNAL: { status: 500, title: 'Внутренняя ошибка сервера' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Сервис временно недоступен' },
@@ -32,6 +39,9 @@ export type ErrorStatus = (typeof ERRORS)[ErrorCode]['status']
 export interface FieldError {
   path: string
   message: string
+  /** Publish-gate failures only: which gate failed, and at which stop of a tour. */
+  gate?: string
+  stop?: number
 }
 
 export class AppError extends Error {

@@ -12,7 +12,14 @@ export const ProblemSchema = z
     code: z.string().openapi({ example: 'VALIDATION_FAILED' }),
     request_id: z.string(),
     errors: z
-      .array(z.object({ path: z.string(), message: z.string() }))
+      .array(
+        z.object({
+          path: z.string(),
+          message: z.string(),
+          gate: z.string().optional().openapi({ description: 'Publish gates: the gate that failed' }),
+          stop: z.number().int().optional().openapi({ description: 'Publish gates: the stop (1-based)' }),
+        }),
+      )
       .optional()
       .openapi({ description: 'Field errors of a validation failure.' }),
   })
@@ -59,8 +66,9 @@ const DESCRIPTIONS: Record<number, string> = {
   404: 'Not found.',
   409: 'Conflict with the current state.',
   413: 'Body larger than 1 MiB.',
-  415: 'Body is not application/json.',
-  422: 'Request well-formed but conflicts with existing data.',
+  415: 'Body is not application/json (or an uploaded file is not an allowed medium).',
+  416: 'The requested byte range lies outside the file.',
+  422: 'Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`).',
   500: 'Unexpected error (no internals are disclosed).',
   503: 'A dependency (the database) is unavailable.',
 }
