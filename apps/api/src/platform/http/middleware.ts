@@ -31,6 +31,13 @@ export function requestContext(deps: AppDeps): MiddlewareHandler<AppEnv> {
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH'])
 
+/**
+ * The one route whose body is not JSON: editors' media uploads (raw bytes, larger than 1 MiB). Its
+ * router applies its own size limit and sniffs the bytes; every other body stays JSON and small.
+ */
+export const RAW_UPLOAD_PATHS: ReadonlySet<string> = new Set(['/v1/admin/media'])
+const isRawUpload = (path: string, method: string) => method === 'POST' && RAW_UPLOAD_PATHS.has(path)
+
 const bodyLimitMiddleware = bodyLimit({
   maxSize: MAX_BODY_BYTES,
   onError: () => {
@@ -43,14 +50,16 @@ const bodyLimitMiddleware = bodyLimit({
  * adapter build the whole Request object, which costs more than the health check itself.
  */
 export const limitBody: MiddlewareHandler<AppEnv> = (c, next) =>
-  BODY_METHODS.has(c.req.method) ? bodyLimitMiddleware(c, next) : next()
+  BODY_METHODS.has(c.req.method) && !isRawUpload(c.req.path, c.req.method)
+    ? bodyLimitMiddleware(c, next)
+    : next()
 
 /**
  * A request that carries a body must say it is JSON: every body this API takes is JSON, and a body in
  * another type would otherwise skip validation.
  */
 export const requireJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (BODY_METHODS.has(c.req.method)) {
+  if (BODY_METHODS.has(c.req.method) && !isRawUpload(c.req.path, c.req.method)) {
     const length = c.req.header('content-length')
     const hasBody = length !== undefined ? length !== '0' : c.req.raw.body !== null
     const type = c.req.header('content-type') ?? ''

@@ -111,6 +111,26 @@ export async function up(db: Kysely<any>): Promise<void> {
     CREATE TRIGGER tour_stop_immutable BEFORE INSERT OR UPDATE OR DELETE ON tour_stop
       FOR EACH ROW EXECUTE FUNCTION tour_stop_immutable()`.execute(db)
 
+  // A POI that leaves publication takes nothing down silently: every tour whose public version or
+  // draft stops at it is flagged for review with the reason, and the admin listing shows it.
+  await sql`
+    CREATE FUNCTION tour_flag_unpublished_poi() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      UPDATE tour t SET
+        review_reason = format('объект «%s» (id %s) снят с публикации: %s', NEW.name_ru, NEW.id,
+                               COALESCE(NEW.unpublished_reason, 'причина не указана')),
+        review_flagged_at = now(), updated_at = now()
+      WHERE EXISTS (
+        SELECT 1 FROM tour_stop s
+        WHERE s.poi_id = NEW.id AND s.version_id IN (t.published_version_id, t.draft_version_id));
+      RETURN NEW;
+    END $$`.execute(db)
+  await sql`
+    CREATE TRIGGER poi_unpublished_flags_tours AFTER UPDATE OF published ON poi
+      FOR EACH ROW WHEN (OLD.published AND NOT NEW.published) EXECUTE FUNCTION tour_flag_unpublished_poi()`.execute(
+    db,
+  )
+
   await sql`
     CREATE TABLE catalog_item (
       id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -164,6 +184,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`DROP TABLE content_audit, catalog_offer, catalog_item_tour, catalog_item`.execute(db)
+  await sql`DROP TRIGGER poi_unpublished_flags_tours ON poi`.execute(db)
+  await sql`DROP FUNCTION tour_flag_unpublished_poi()`.execute(db)
   await sql`ALTER TABLE tour DROP COLUMN draft_version_id, DROP COLUMN published_version_id`.execute(db)
   await sql`DROP TABLE tour_stop, tour_version, tour, media`.execute(db)
   await sql`DROP FUNCTION tour_stop_immutable(), tour_version_immutable()`.execute(db)

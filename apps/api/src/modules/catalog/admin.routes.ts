@@ -1,0 +1,288 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { errorResponses } from '../../platform/http/problem.js'
+import { CONTENT_LICENSES, TRIGGER_RADIUS_M } from './gates.js'
+
+const admin = [{ AdminToken: [] }]
+const sha = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be a sha256 (hex)' })
+const slug = z.string().regex(/^[a-z0-9-]{2,80}$/, { message: 'must be a slug' })
+const by = z.string().trim().min(1).max(200).openapi({ example: 'editor@example.org' })
+const text = (max: number) => z.string().max(max)
+const status = z.enum(['draft', 'published', 'unpublished'])
+
+const IdParam = z.object({
+  id: z.coerce
+    .number({ message: 'must be a number' })
+    .int()
+    .positive()
+    .max(Number.MAX_SAFE_INTEGER)
+    .openapi({ param: { name: 'id', in: 'path' }, type: 'integer' }),
+})
+const CitySlugParams = z.object({
+  city: slug.openapi({ param: { name: 'city', in: 'path' }, example: 'sergiev-posad' }),
+  slug: slug.openapi({ param: { name: 'slug', in: 'path' }, example: 'lavra' }),
+})
+const ItemSlugParam = z.object({ slug: slug.openapi({ param: { name: 'slug', in: 'path' } }) })
+
+export const TourDraftSchema = z
+  .strictObject({
+    by,
+    title_ru: text(200),
+    summary_ru: text(1000),
+    description_ru: text(20_000),
+    cover: sha.nullable().optional(),
+    duration_min: z.number().int().min(1).max(1440),
+    stops: z
+      .array(
+        z.strictObject({
+          poi_id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+          lat: z.number().min(-90).max(90).optional(),
+          lon: z.number().min(-180).max(180).optional(),
+          title_ru: text(200).optional(),
+          narration_ru: text(50_000),
+          trigger_radius_m: z
+            .number()
+            .int()
+            .openapi({
+              description: `Geofence radius; publishing needs ${TRIGGER_RADIUS_M.min}–${TRIGGER_RADIUS_M.max}`,
+            }),
+          image: sha.nullable().optional(),
+          audio: sha.nullable().optional(),
+        }),
+      )
+      .max(100),
+  })
+  .openapi('TourDraftRequest')
+
+const SavedSchema = z
+  .object({ id: z.number().int(), outcome: z.enum(['created', 'changed', 'unchanged']) })
+  .openapi('ContentSaved')
+
+const AdminTourSchema = z
+  .object({
+    id: z.number().int(),
+    city: z.string(),
+    slug: z.string(),
+    status,
+    draft: z.object({ number: z.number().int(), title_ru: z.string() }).nullable(),
+    published: z
+      .object({ number: z.number().int(), title_ru: z.string(), content_hash: z.string() })
+      .nullable(),
+    unpublished_reason: z.string().nullable(),
+    review: z
+      .object({ reason: z.string(), flagged_at: z.string() })
+      .nullable()
+      .openapi({ description: 'Set when a POI the tour stops at left publication' }),
+    updated_at: z.string(),
+  })
+  .openapi('AdminTour')
+
+const listQuery = z.object({
+  city: slug.optional(),
+  status: status.optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce
+    .number({ message: 'must be a number' })
+    .int()
+    .min(1)
+    .max(200)
+    .default(50)
+    .openapi({ type: 'integer' }),
+})
+
+const UnpublishSchema = z
+  .strictObject({ by, reason: z.string().trim().min(3).max(1000) })
+  .openapi('UnpublishRequest')
+const PublishSchema = z.strictObject({ by }).openapi('PublishRequest')
+
+const json = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+})
+
+export const putTourRoute = createRoute({
+  method: 'put',
+  path: '/v1/admin/tours/{city}/{slug}',
+  tags: ['catalog-admin'],
+  summary: 'Create or replace the draft of a tour (a published tour keeps its public version)',
+  security: admin,
+  request: { params: CitySlugParams, body: json(TourDraftSchema) },
+  responses: {
+    200: { description: 'Saved.', content: { 'application/json': { schema: SavedSchema } } },
+    ...errorResponses(401, 403, 404, 413, 415),
+  },
+})
+
+export const listToursRoute = createRoute({
+  method: 'get',
+  path: '/v1/admin/tours',
+  tags: ['catalog-admin'],
+  summary: 'Tours with their draft and public versions and review flags, in id order, cursor-paginated',
+  security: admin,
+  request: { query: listQuery },
+  responses: {
+    200: {
+      description: 'One page.',
+      content: {
+        'application/json': {
+          schema: z
+            .object({ items: z.array(AdminTourSchema), next_cursor: z.string().nullable() })
+            .openapi('AdminTourList'),
+        },
+      },
+    },
+    ...errorResponses(401, 403),
+  },
+})
+
+const actionRoute = (entity: 'tours' | 'catalog', action: 'publish' | 'unpublish') =>
+  createRoute({
+    method: 'post',
+    path: `/v1/admin/${entity}/{id}/${action}`,
+    tags: ['catalog-admin'],
+    summary:
+      action === 'publish'
+        ? `Publish through the gates (422 lists every failure: gate, stop, field, reason)`
+        : 'Take out of publication with a reason',
+    security: admin,
+    request: { params: IdParam, body: json(action === 'publish' ? PublishSchema : UnpublishSchema) },
+    responses: {
+      200: {
+        description: 'Done.',
+        content: {
+          'application/json': {
+            schema: z.object({
+              id: z.number().int(),
+              status,
+              outcome: z.enum(['published', 'unchanged', 'unpublished']),
+            }),
+          },
+        },
+      },
+      ...errorResponses(401, 403, 404, 413, 415, ...(action === 'publish' ? [422 as const] : [])),
+    },
+  })
+
+export const publishTourRoute = actionRoute('tours', 'publish')
+export const unpublishTourRoute = actionRoute('tours', 'unpublish')
+export const publishItemRoute = actionRoute('catalog', 'publish')
+export const unpublishItemRoute = actionRoute('catalog', 'unpublish')
+
+export const CatalogItemDraftSchema = z
+  .strictObject({
+    by,
+    city: slug,
+    kind: z.enum(['tour', 'bundle']),
+    title_ru: text(200),
+    summary_ru: text(1000),
+    cover: sha.nullable().optional(),
+    paid: z.boolean(),
+    tours: z.array(slug).max(100),
+    offers: z.record(
+      slug,
+      z.strictObject({
+        apple: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]{1,100}$/)
+          .optional(),
+        rustore: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]{1,100}$/)
+          .optional(),
+      }),
+    ),
+  })
+  .openapi('CatalogItemRequest')
+
+export const putItemRoute = createRoute({
+  method: 'put',
+  path: '/v1/admin/catalog/{slug}',
+  tags: ['catalog-admin'],
+  summary: 'Create or replace a catalog item (a change takes it back to draft until published)',
+  security: admin,
+  request: { params: ItemSlugParam, body: json(CatalogItemDraftSchema) },
+  responses: {
+    200: { description: 'Saved.', content: { 'application/json': { schema: SavedSchema } } },
+    ...errorResponses(401, 403, 404, 413, 415),
+  },
+})
+
+export const listItemsRoute = createRoute({
+  method: 'get',
+  path: '/v1/admin/catalog',
+  tags: ['catalog-admin'],
+  summary: 'Catalog items, in id order, cursor-paginated',
+  security: admin,
+  request: { query: listQuery },
+  responses: {
+    200: {
+      description: 'One page.',
+      content: {
+        'application/json': {
+          schema: z
+            .object({
+              items: z.array(
+                z.object({
+                  id: z.number().int(),
+                  slug: z.string(),
+                  city: z.string(),
+                  kind: z.enum(['tour', 'bundle']),
+                  title_ru: z.string(),
+                  paid: z.boolean(),
+                  status,
+                  unpublished_reason: z.string().nullable(),
+                  updated_at: z.string(),
+                }),
+              ),
+              next_cursor: z.string().nullable(),
+            })
+            .openapi('AdminCatalogList'),
+        },
+      },
+    },
+    ...errorResponses(401, 403),
+  },
+})
+
+export const MediaSchema = z
+  .object({
+    sha256: z.string(),
+    kind: z.enum(['image', 'audio']),
+    mime: z.string(),
+    bytes: z.number().int(),
+    width: z.number().int().nullable(),
+    height: z.number().int().nullable(),
+    duration_ms: z.number().int().nullable(),
+    author: z.string().nullable(),
+    license: z.string().nullable(),
+    source_url: z.string().nullable(),
+    url: z.string(),
+    created: z.boolean().openapi({ description: 'false: the same bytes were already stored (deduplicated)' }),
+  })
+  .openapi('Media')
+
+export const uploadMediaRoute = createRoute({
+  method: 'post',
+  path: '/v1/admin/media',
+  tags: ['catalog-admin'],
+  summary: 'Upload an image (JPEG, PNG, WebP) or narration audio (MP3, Ogg/Opus, AAC) as raw bytes',
+  description:
+    'The type is sniffed from the bytes (the declared type is ignored); executables and polyglots are ' +
+    `refused with 415. Stored by sha256: the same bytes again answer the same medium. Licences: ${CONTENT_LICENSES.join(', ')}.`,
+  security: admin,
+  request: {
+    query: z.object({
+      by,
+      author: z.string().max(300).optional(),
+      license: z.string().max(40).optional(),
+      source_url: z.string().max(2000).optional(),
+    }),
+    body: {
+      required: true,
+      content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
+    },
+  },
+  responses: {
+    200: { description: 'The stored medium.', content: { 'application/json': { schema: MediaSchema } } },
+    ...errorResponses(401, 403, 413, 415),
+  },
+})

@@ -1,0 +1,103 @@
+import type { RouteHandler } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import type { AppEnv } from '../../platform/http/context.js'
+import { AppError } from '../../platform/http/errors.js'
+import { mediaPlacement, tourAccess } from './access.js'
+import type { cityCatalogRoute, mediaRoute, tourRoute } from './catalog.routes.js'
+import { localMediaStore } from './media-store.js'
+import { cityCatalog, tourDetail, tourGeojson } from './public.service.js'
+
+/**
+ * Catalog items the caller owns. Entitlements arrive with accounts; until then nobody owns anything,
+ * so a paid item is `locked` for everyone.
+ */
+export async function ownedItems(_c: Context<AppEnv>): Promise<ReadonlySet<number>> {
+  return new Set()
+}
+
+export const catalogHandler: RouteHandler<typeof cityCatalogRoute, AppEnv> = async (c) => {
+  const { slug } = c.req.valid('param')
+  const { platform } = c.req.valid('query')
+  const body = await cityCatalog(c.var.deps.database.db, c.var.tenant.id, slug, platform, await ownedItems(c))
+  c.header('Cache-Control', 'private, no-cache')
+  return c.json(body, 200)
+}
+
+export const tourHandler: RouteHandler<typeof tourRoute, AppEnv> = async (c) => {
+  const { id } = c.req.valid('param')
+  const body = await tourDetail(c.var.deps.database.db, c.var.tenant.id, id, await ownedItems(c))
+  c.header('Cache-Control', 'private, no-cache')
+  return c.json(body, 200)
+}
+
+/**
+ * Mounted on `/v1/tours/:file{<id>.geojson}` by hand: a route param followed by a literal suffix in
+ * one segment would otherwise swallow `/v1/tours/{id}`. The OpenAPI path is registered beside it.
+ */
+export const tourGeojsonHandler = async (c: Context<AppEnv>) => {
+  const id = Number(c.req.param('file')?.replace(/\.geojson$/, ''))
+  const body = await tourGeojson(c.var.deps.database.db, c.var.tenant.id, id, await ownedItems(c))
+  return c.body(JSON.stringify(body), 200, {
+    'content-type': 'application/geo+json',
+    'cache-control': 'private, no-cache',
+  })
+}
+
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'bad' {
+  if (!header) return null
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
+  if (!m || (m[1] === '' && m[2] === '')) return 'bad'
+  let start: number
+  let end: number
+  if (m[1] === '') {
+    start = Math.max(0, size - Number(m[2]))
+    end = size - 1
+  } else {
+    start = Number(m[1])
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1)
+  }
+  return start > end || start >= size ? 'bad' : { start, end }
+}
+
+export const mediaHandler: RouteHandler<typeof mediaRoute, AppEnv> = async (c) => {
+  const { sha256 } = c.req.valid('param')
+  const db = c.var.deps.database.db
+  const placement = await mediaPlacement(db, c.var.tenant.id, sha256)
+  if (!placement) throw new AppError('MEDIA_NOT_FOUND', `Медиафайл ${sha256} не найден`)
+  if (!placement.public) {
+    const access = await tourAccess(db, c.var.tenant.id, placement.tourIds, await ownedItems(c))
+    if (![...access.values()].some((a) => a !== 'locked'))
+      throw new AppError('MEDIA_LOCKED', 'Медиафайл остановки доступен после покупки тура')
+  }
+  const media = await db
+    .selectFrom('media')
+    .select(['mime', 'bytes', 'storage_key'])
+    .where('sha256', '=', sha256)
+    .executeTakeFirstOrThrow()
+  const size = Number(media.bytes)
+  const etag = `"${sha256}"`
+  const headers: Record<string, string> = {
+    etag,
+    'accept-ranges': 'bytes',
+    'content-type': media.mime,
+    'cache-control': placement.public
+      ? 'public, max-age=31536000, immutable'
+      : 'private, max-age=31536000, immutable',
+    'x-content-type-options': 'nosniff',
+  }
+  const inm = c.req.header('if-none-match')
+  if (inm?.split(',').some((t) => t.trim() === etag || t.trim() === '*')) return c.body(null, 304, headers)
+  const range = parseRange(c.req.valid('header').range, size)
+  if (range === 'bad')
+    throw new AppError('RANGE_NOT_SATISFIABLE', `Диапазон вне файла размером ${size} байт`, undefined, {
+      'content-range': `bytes */${size}`,
+    })
+  const s = localMediaStore(c.var.deps.config.content.mediaDir)
+  if (!range)
+    return c.body(await s.read(media.storage_key), 200, { ...headers, 'content-length': String(size) })
+  return c.body(await s.read(media.storage_key, range), 206, {
+    ...headers,
+    'content-length': String(range.end - range.start + 1),
+    'content-range': `bytes ${range.start}-${range.end}/${size}`,
+  })
+}

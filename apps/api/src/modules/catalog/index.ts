@@ -1,0 +1,88 @@
+import type { MiddlewareHandler } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { requireAdmin } from '../../platform/http/admin-auth.js'
+import type { AppEnv } from '../../platform/http/context.js'
+import { AppError } from '../../platform/http/errors.js'
+import { createRouter } from '../../platform/http/router.js'
+import { requireTenant } from '../../platform/http/tenant.js'
+import {
+  listItemsHandler,
+  listToursHandler,
+  publishItemHandler,
+  publishTourHandler,
+  putItemHandler,
+  putTourHandler,
+  unpublishItemHandler,
+  unpublishTourHandler,
+  uploadMediaHandler,
+} from './admin.handlers.js'
+import {
+  listItemsRoute,
+  listToursRoute,
+  publishItemRoute,
+  publishTourRoute,
+  putItemRoute,
+  putTourRoute,
+  unpublishItemRoute,
+  unpublishTourRoute,
+  uploadMediaRoute,
+} from './admin.routes.js'
+import { catalogHandler, mediaHandler, tourGeojsonHandler, tourHandler } from './catalog.handlers.js'
+import { cityCatalogRoute, mediaRoute, tourGeojsonRoute, tourRoute } from './catalog.routes.js'
+
+export { type Access, tourAccess } from './access.js'
+export {
+  type CatalogItemInput,
+  publishCatalogItem,
+  saveCatalogItem,
+  unpublishCatalogItem,
+} from './catalog.service.js'
+export { storeMedia } from './media.service.js'
+export { localMediaStore, type MediaStore } from './media-store.js'
+export { publishTour, saveTourDraft, type TourDraftInput, unpublishTour } from './tours.service.js'
+
+const tenant: MiddlewareHandler<AppEnv> = async (c, next) =>
+  c.get('tenant') ? next() : requireTenant(c, next)
+
+const uploadLimit: MiddlewareHandler<AppEnv> = (c, next) => {
+  const { maxImageBytes, maxAudioBytes } = c.var.deps.config.content
+  const maxSize = Math.max(maxImageBytes, maxAudioBytes)
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new AppError('PAYLOAD_TOO_LARGE', `Файл больше ${maxSize} байт`)
+    },
+  })(c, next)
+}
+
+/** Catalog and tours: public reads scoped to the calling app, and the editors' admin surface. */
+export function catalogRouter() {
+  const router = createRouter()
+  router.use('/v1/tours/*', tenant)
+  router.use('/v1/media/*', tenant)
+  router.use('/v1/cities/*', tenant)
+  for (const p of [
+    '/v1/admin/tours',
+    '/v1/admin/tours/*',
+    '/v1/admin/catalog',
+    '/v1/admin/catalog/*',
+    '/v1/admin/media',
+  ])
+    router.use(p, requireAdmin)
+  router.use('/v1/admin/media', uploadLimit)
+  router.openAPIRegistry.registerPath(tourGeojsonRoute)
+  router.get('/v1/tours/:file{[1-9][0-9]{0,15}\\.geojson}', tourGeojsonHandler)
+  return router
+    .openapi(cityCatalogRoute, catalogHandler)
+    .openapi(tourRoute, tourHandler)
+    .openapi(mediaRoute, mediaHandler)
+    .openapi(putTourRoute, putTourHandler)
+    .openapi(listToursRoute, listToursHandler)
+    .openapi(publishTourRoute, publishTourHandler)
+    .openapi(unpublishTourRoute, unpublishTourHandler)
+    .openapi(putItemRoute, putItemHandler)
+    .openapi(listItemsRoute, listItemsHandler)
+    .openapi(publishItemRoute, publishItemHandler)
+    .openapi(unpublishItemRoute, unpublishItemHandler)
+    .openapi(uploadMediaRoute, uploadMediaHandler)
+}
