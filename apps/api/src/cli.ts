@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import { prepareDatabase } from './bootstrap.js'
+import { CONTENT_USAGE, contentCommand } from './commands/content-command.js'
 import { INGEST_USAGE, ingestCommand } from './commands/ingest-command.js'
 import { workerCommand } from './commands/worker-command.js'
 import { ConfigError, loadConfig } from './config.js'
@@ -17,12 +18,14 @@ Commands:
   migrate              apply pending migrations and exit
   tenants [--json]     print each tenant's slug, name and app key
   worker               work queued runs (local transport) until SIGTERM
-${INGEST_USAGE}`
+${INGEST_USAGE}
+${CONTENT_USAGE}`
 
 type Command = (args: string[]) => Promise<number>
 
 const commands: Record<string, Command> = {
   ingest: ingestCommand,
+  content: contentCommand,
   worker: workerCommand,
   async migrate() {
     const config = loadConfig()

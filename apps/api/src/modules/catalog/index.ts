@@ -37,6 +37,7 @@ export {
   saveCatalogItem,
   unpublishCatalogItem,
 } from './catalog.service.js'
+export { type ImportReport, importContent } from './content-import.js'
 export { storeMedia } from './media.service.js'
 export { localMediaStore, type MediaStore } from './media-store.js'
 export { publishTour, saveTourDraft, type TourDraftInput, unpublishTour } from './tours.service.js'
