@@ -69,6 +69,7 @@ const DESCRIPTIONS: Record<number, string> = {
   415: 'Body is not application/json (or an uploaded file is not an allowed medium).',
   416: 'The requested byte range lies outside the file.',
   422: 'Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`).',
+  429: 'Too many attempts in the current window (see Retry-After).',
   500: 'Unexpected error (no internals are disclosed).',
   503: 'A dependency (the database) is unavailable.',
 }
