@@ -2104,6 +2104,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
                 404: {
                     headers: {
@@ -3341,6 +3350,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
                 404: {
                     headers: {
@@ -3408,6 +3426,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };

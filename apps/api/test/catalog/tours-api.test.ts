@@ -2,6 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { grantEntitlement } from '../../src/modules/catalog/index.js'
+import { issueAccessToken, keyRingOf, withTenant } from '../../src/platform/auth/index.js'
 import { json, jsonRequest } from '../helpers/http.js'
 import { describeWithOsmData } from '../helpers/osm-data.js'
 import { ADMIN_TOKEN, createTestApp, DEV_KEYS, type TestApp } from '../helpers/test-app.js'
@@ -230,6 +232,69 @@ describeWithOsmData('tours and catalog through the API', () => {
     expect((await req(`/v1/media/${cover}`, { headers: { ...gorod, range: 'bytes=99999-' } })).status).toBe(
       416,
     )
+  })
+
+  it('an account that owns the item reads the whole tour and its media; others stay locked', async () => {
+    const db = t.deps.database.db
+    const tenant = await db
+      .selectFrom('tenants')
+      .select('id')
+      .where('slug', '=', 'gorod')
+      .executeTakeFirstOrThrow()
+    const account = await withTenant(db, tenant.id, (trx) =>
+      trx
+        .insertInto('account')
+        .values({ tenant_id: tenant.id, account_code: 'CATAAAAABBBB' })
+        .returning('id')
+        .executeTakeFirstOrThrow(),
+    )
+    const other = await withTenant(db, tenant.id, (trx) =>
+      trx
+        .insertInto('account')
+        .values({ tenant_id: tenant.id, account_code: 'CATAAAAACCCC' })
+        .returning('id')
+        .executeTakeFirstOrThrow(),
+    )
+    const ring = await keyRingOf(t.deps)
+    const token = (accountId: string) =>
+      issueAccessToken(
+        ring,
+        { accountId, tenantSlug: 'gorod' },
+        { audience: t.deps.config.auth.audience, ttlSeconds: 600 },
+      )
+    const owner = { ...gorod, authorization: `Bearer ${await token(account.id)}` }
+    const stranger = { ...gorod, authorization: `Bearer ${await token(other.id)}` }
+    const item = await db
+      .selectFrom('catalog_item')
+      .select('id')
+      .where('slug', '=', 'lavra-paid')
+      .executeTakeFirstOrThrow()
+    expect(await grantEntitlement(db, tenant.id, account.id, Number(item.id), 'grant')).toEqual({
+      created: true,
+    })
+    expect(await grantEntitlement(db, tenant.id, account.id, Number(item.id), 'grant')).toEqual({
+      created: false,
+    })
+
+    const tour = await json(await req(`/v1/tours/${paidTour}`, { headers: owner }))
+    expect(tour.access).toBe('owned')
+    expect(tour.stops[1].narration_ru).toBe(SECRET_NARRATION)
+    expect(tour.description_ru).toBeDefined()
+    expect((await req(`/v1/media/${audio}`, { headers: owner })).status).toBe(200)
+    const catalog = await json(await req('/v1/cities/sergiev-posad/catalog?platform=ios', { headers: owner }))
+    expect(catalog.items.find((i: { slug: string }) => i.slug === 'lavra-paid').access).toBe('owned')
+
+    const locked = await req(`/v1/tours/${paidTour}`, { headers: stranger })
+    expect((await locked.text()).includes(SECRET_NARRATION)).toBe(false)
+    expect((await req(`/v1/media/${audio}`, { headers: stranger })).status).toBe(403)
+    expect(
+      (await req(`/v1/tours/${paidTour}`, { headers: { ...gorod, authorization: 'Bearer nope' } })).status,
+    ).toBe(401)
+    // A token of one app does not open another app's answers.
+    expect(
+      (await req(`/v1/tours/${paidTour}`, { headers: { ...progulki, authorization: owner.authorization } }))
+        .status,
+    ).toBe(403)
   })
 
   it('isolates tenants: another app sees neither the items nor the tours it does not offer', async () => {

@@ -4,15 +4,15 @@ import type { AppEnv } from '../../platform/http/context.js'
 import { AppError } from '../../platform/http/errors.js'
 import { mediaPlacement, tourAccess } from './access.js'
 import type { cityCatalogRoute, mediaRoute, tourRoute } from './catalog.routes.js'
+import { ownedItemIds } from './entitlements.service.js'
 import { localMediaStore } from './media-store.js'
 import { cityCatalog, tourDetail, tourGeojson } from './public.service.js'
 
-/**
- * Catalog items the caller owns. Entitlements arrive with accounts; until then nobody owns anything,
- * so a paid item is `locked` for everyone.
- */
-export async function ownedItems(_c: Context<AppEnv>): Promise<ReadonlySet<number>> {
-  return new Set()
+/** Catalog items the caller's account owns, from its entitlements on every request; none without a token. */
+export async function ownedItems(c: Context<AppEnv>): Promise<ReadonlySet<number>> {
+  const account = c.get('account')
+  if (!account) return new Set()
+  return ownedItemIds(c.var.deps.database.db, account.tenantId, account.accountId)
 }
 
 export const catalogHandler: RouteHandler<typeof cityCatalogRoute, AppEnv> = async (c) => {

@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { errorResponses } from '../../platform/http/problem.js'
 
-const appKey = [{ AppKey: [] }]
+/** An app key always; an account token optionally (without one, paid content is `locked`). */
+const appKey: Array<Record<string, string[]>> = [{ AppKey: [] }, { AppKey: [], Bearer: [] }]
 
 const SlugParam = z.object({
   slug: z
@@ -69,7 +70,7 @@ export const cityCatalogRoute = createRoute({
         },
       },
     },
-    ...errorResponses(401, 404),
+    ...errorResponses(401, 403, 404),
   },
 })
 
@@ -120,7 +121,7 @@ export const tourRoute = createRoute({
   request: { params: TourIdParam },
   responses: {
     200: { description: 'The tour.', content: { 'application/json': { schema: TourSchema } } },
-    ...errorResponses(401, 404),
+    ...errorResponses(401, 403, 404),
   },
 })
 
@@ -151,7 +152,7 @@ export const tourGeojsonRoute = createRoute({
         },
       },
     },
-    ...errorResponses(401, 404),
+    ...errorResponses(401, 403, 404),
   },
 })
 

@@ -1,10 +1,10 @@
 import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import { optionalAccount } from '../../platform/auth/index.js'
 import { requireAdmin } from '../../platform/http/admin-auth.js'
 import type { AppEnv } from '../../platform/http/context.js'
 import { AppError } from '../../platform/http/errors.js'
 import { createRouter } from '../../platform/http/router.js'
-import { requireTenant } from '../../platform/http/tenant.js'
 import {
   listItemsHandler,
   listToursHandler,
@@ -38,12 +38,10 @@ export {
   unpublishCatalogItem,
 } from './catalog.service.js'
 export { type ImportReport, importContent } from './content-import.js'
+export { endEntitlement, grantEntitlement, ownedItemIds } from './entitlements.service.js'
 export { storeMedia } from './media.service.js'
 export { localMediaStore, type MediaStore } from './media-store.js'
 export { publishTour, saveTourDraft, type TourDraftInput, unpublishTour } from './tours.service.js'
-
-const tenant: MiddlewareHandler<AppEnv> = async (c, next) =>
-  c.get('tenant') ? next() : requireTenant(c, next)
 
 const uploadLimit: MiddlewareHandler<AppEnv> = (c, next) => {
   const { maxImageBytes, maxAudioBytes } = c.var.deps.config.content
@@ -59,9 +57,10 @@ const uploadLimit: MiddlewareHandler<AppEnv> = (c, next) => {
 /** Catalog and tours: public reads scoped to the calling app, and the editors' admin surface. */
 export function catalogRouter() {
   const router = createRouter()
-  router.use('/v1/tours/*', tenant)
-  router.use('/v1/media/*', tenant)
-  router.use('/v1/cities/*', tenant)
+  // The tenant from X-App-Key, and the account when a Bearer token is sent (it decides `owned`).
+  router.use('/v1/tours/*', optionalAccount)
+  router.use('/v1/media/*', optionalAccount)
+  router.use('/v1/cities/:slug/catalog', optionalAccount)
   for (const p of [
     '/v1/admin/tours',
     '/v1/admin/tours/*',

@@ -181,6 +181,7 @@ export interface DB {
   catalog_item_tour: CatalogItemTourTable
   catalog_offer: CatalogOfferTable
   content_audit: ContentAuditTable
+  entitlement: EntitlementTable
 }
 
 /** Migration 0013: the purchase ledger (append-only) and the store notifications inbox. */
@@ -368,4 +369,15 @@ export interface ContentAuditTable {
   entity_id: string
   action: string
   detail: NullableJsonb<Record<string, unknown>>
+}
+
+/** Migration 0016: which account owns which catalog item (tenant-scoped, row-level security). */
+export interface EntitlementTable {
+  id: Generated<number>
+  tenant_id: number
+  account_id: string
+  catalog_item_id: number
+  source: 'free' | 'grant' | 'purchase'
+  granted_at: Generated<Date>
+  ended_at: Date | null
 }

@@ -12,6 +12,7 @@ import * as m0012 from './0012_map_tiles.js'
 import * as m0013 from './0013_store_ledger.js'
 import * as m0014 from './0014_accounts.js'
 import * as m0015 from './0015_catalog_tours.js'
+import * as m0016 from './0016_entitlements.js'
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works under tsx, in
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '0013_store_ledger': m0013,
   '0014_accounts': m0014,
   '0015_catalog_tours': m0015,
+  '0016_entitlements': m0016,
 }
