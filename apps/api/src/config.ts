@@ -95,6 +95,8 @@ const envSchema = z
     OVERPASS_TIMEOUT_SECONDS: int(180, 5, 3600),
     OVERPASS_MAX_BYTES: int(512 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
     OVERPASS_MAX_TRIES: int(4, 1, 20),
+    /** Longest silence of an upstream (Overpass, extract server) once its answer has started. */
+    UPSTREAM_IDLE_TIMEOUT_SECONDS: int(60, 1, 3600),
     DOWNLOAD_MAX_BYTES: int(2 * 1024 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
     INGEST_BATCH_SIZE: int(1000, 1, 50_000),
     WORK_DIR: z.preprocess(emptyToUndefined, z.string().default('.data/work')),
@@ -207,6 +209,7 @@ export interface Config {
     overpassTimeoutSeconds: number
     overpassMaxBytes: number
     overpassMaxTries: number
+    upstreamIdleTimeoutSeconds: number
     downloadMaxBytes: number
     batchSize: number
     workDir: string
@@ -267,6 +270,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       overpassTimeoutSeconds: e.OVERPASS_TIMEOUT_SECONDS,
       overpassMaxBytes: e.OVERPASS_MAX_BYTES,
       overpassMaxTries: e.OVERPASS_MAX_TRIES,
+      upstreamIdleTimeoutSeconds: e.UPSTREAM_IDLE_TIMEOUT_SECONDS,
       downloadMaxBytes: e.DOWNLOAD_MAX_BYTES,
       batchSize: e.INGEST_BATCH_SIZE,
       workDir: e.WORK_DIR,
