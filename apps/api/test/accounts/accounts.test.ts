@@ -99,6 +99,26 @@ describe('accounts and tokens', () => {
     for (const s of stored) expect(s.token_hash.toString('base64url')).not.toBe(a.refresh_token)
   })
 
+  it('two concurrent uses of one refresh token: at most one wins and the family is revoked', async () => {
+    const a = await newAccount()
+    const both = await Promise.all(
+      [1, 2].map(() =>
+        t.app.request('/v1/auth/refresh', jsonRequest({ refresh_token: a.refresh_token }, gorod)),
+      ),
+    )
+    const statuses = both.map((r) => r.status).sort()
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(1)
+    if (statuses[0] === 200) {
+      // The winner's new token belongs to the family the loser's reuse revoked.
+      const winner = await json(both.find((r) => r.status === 200)!)
+      const next = await t.app.request(
+        '/v1/auth/refresh',
+        jsonRequest({ refresh_token: winner.refresh_token }, gorod),
+      )
+      expect(next.status).toBe(401)
+    }
+  })
+
   it('a refresh token of another app is not found (401)', async () => {
     const a = await newAccount()
     const res = await t.app.request(
