@@ -53,7 +53,7 @@ export function openApiInfo(version: string) {
       version,
       description:
         'Backend of a Russian-language multi-city travel guide. Errors are RFC 9457 problem+json. ' +
-        'Public reads are scoped to the calling app by `X-App-Key`; admin routes require `X-Admin-Token`. ' +
+        'Public reads are scoped to the calling app by `X-App-Key`; account routes add `Authorization: Bearer`; admin routes require `X-Admin-Token`. ' +
         'OSM-derived data: © OpenStreetMap contributors, ODbL-1.0.',
       license: { name: 'Proprietary; OSM data ODbL-1.0', identifier: 'LicenseRef-gorod' },
     },
@@ -74,6 +74,13 @@ function registerSecuritySchemes(app: ReturnType<typeof createRouter>) {
     in: 'header',
     name: 'X-Admin-Token',
     description: 'Operator token (ADMIN_API_TOKEN).',
+  })
+  reg.registerComponent('securitySchemes', 'Bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description:
+      'Access token of an account (EdDSA JWT from POST /v1/accounts or /v1/auth/refresh), sent with the X-App-Key of the same app.',
   })
   reg.registerComponent('securitySchemes', 'QStashSignature', {
     type: 'apiKey',

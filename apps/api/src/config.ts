@@ -138,6 +138,14 @@ const envSchema = z
         .regex(/^(Z|[+-]\d{2}:\d{2})$/, { message: 'must be "Z" or an offset like +03:00' })
         .default('+03:00'),
     ),
+    // Accounts and tokens (issue 11)
+    AUTH_SIGNING_KEY: optionalString,
+    AUTH_PREVIOUS_SIGNING_KEY: optionalString,
+    AUTH_AUDIENCE: z.preprocess(emptyToUndefined, z.string().default('gorod-app')),
+    AUTH_ACCESS_TTL_SECONDS: int(900, 60, 3600),
+    AUTH_REFRESH_TTL_DAYS: int(90, 1, 730),
+    ACCOUNT_DELETION_RATE_LIMIT: int(10, 1, 10_000),
+    ACCOUNT_DELETION_RATE_WINDOW_SECONDS: int(3600, 10, 86_400),
   })
   .superRefine((env, ctx) => {
     if (env.JOBS_TRANSPORT !== 'qstash') return
@@ -151,6 +159,15 @@ const envSchema = z
       if (!env[key])
         ctx.addIssue({ code: 'custom', path: [key], message: 'is required when JOBS_TRANSPORT=qstash' })
     }
+  })
+  .superRefine((env, ctx) => {
+    // A generated key lives in the database; a production server database gets its keys configured.
+    if (env.NODE_ENV === 'production' && env.DATABASE_URL && !env.AUTH_SIGNING_KEY)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_SIGNING_KEY'],
+        message: 'is required in production with DATABASE_URL',
+      })
   })
   .superRefine((env, ctx) => {
     const need = (key: keyof typeof env, when: string) => {
@@ -204,6 +221,7 @@ export interface Config {
     } | null
   }
   stores: StoresConfig
+  auth: AuthConfig
   ingestion: {
     overpassUrls: string[]
     overpassTimeoutSeconds: number
@@ -263,6 +281,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
           : null,
     },
     stores: storesConfig(e),
+    auth: {
+      signingKey: e.AUTH_SIGNING_KEY ?? null,
+      previousSigningKey: e.AUTH_PREVIOUS_SIGNING_KEY ?? null,
+      audience: e.AUTH_AUDIENCE,
+      accessTtlSeconds: e.AUTH_ACCESS_TTL_SECONDS,
+      refreshTtlDays: e.AUTH_REFRESH_TTL_DAYS,
+      deletionRateLimit: e.ACCOUNT_DELETION_RATE_LIMIT,
+      deletionRateWindowSeconds: e.ACCOUNT_DELETION_RATE_WINDOW_SECONDS,
+    },
     ingestion: {
       overpassUrls: e.OVERPASS_URLS.split(',')
         .map((s) => s.trim())
@@ -276,6 +303,19 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       workDir: e.WORK_DIR,
     },
   }
+}
+
+export interface AuthConfig {
+  /** Ed25519 private key, a JWK (JSON) or PKCS#8 PEM; a secret, never logged. Null: generated and kept in the database. */
+  signingKey: string | null
+  /** The key before the last rotation: its tokens still verify until they expire. */
+  previousSigningKey: string | null
+  audience: string
+  accessTtlSeconds: number
+  refreshTtlDays: number
+  /** Web deletion attempts allowed per client address and per code in one window. */
+  deletionRateLimit: number
+  deletionRateWindowSeconds: number
 }
 
 export interface StoresConfig {

@@ -1,4 +1,5 @@
 import type { Config } from './config.js'
+import { PURGE_JOB_TYPE, purgeAccountHandler } from './modules/accounts/index.js'
 import { createIngestionHandlers } from './modules/ingestion/index.js'
 import { enqueueDaily } from './modules/jobs/index.js'
 import { thenBuildTiles } from './modules/maps/index.js'
@@ -8,7 +9,7 @@ import type { Database } from './platform/db/client.js'
 import { startLocalQueue } from './platform/jobs/pgboss-queue.js'
 import { createQStashQueue } from './platform/jobs/qstash-queue.js'
 import type { JobQueue } from './platform/jobs/queue.js'
-import { type JobHandler, type JobHandlers, TransientJobError } from './platform/jobs/types.js'
+import { type JobHandler, type JobHandlers, runCity, TransientJobError } from './platform/jobs/types.js'
 import type { Logger } from './platform/log.js'
 
 /** What chaining needs: the queue exists only after the handlers are built, hence the getter. */
@@ -35,6 +36,7 @@ export function buildJobHandlers(
     ...ingestion,
     osm: chain ? thenPublish(ingestion.osm, config, log, chain) : ingestion.osm,
     publish: thenBuildTiles(createPublishHandler({ batchSize: config.ingestion.batchSize })),
+    [PURGE_JOB_TYPE]: purgeAccountHandler,
   }
 }
 
@@ -45,7 +47,7 @@ function thenPublish(osm: JobHandler, config: Config, log: Logger, chain: ChainD
     try {
       const { run } = await enqueuePublish(
         { database: chain.database, clock: chain.clock, config, log, jobs: chain.queue() },
-        { city: ctx.run.citySlug, date: ctx.run.runDate, trigger: 'chain' },
+        { city: runCity(ctx.run).citySlug, date: ctx.run.runDate, trigger: 'chain' },
       )
       ctx.log.info({ publish_run_id: run.id }, 'publish run chained')
     } catch (err) {

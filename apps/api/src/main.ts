@@ -4,6 +4,7 @@ import { buildDeps, prepareDatabase, VERSION } from './bootstrap.js'
 import { ConfigError, loadConfig } from './config.js'
 import { withDevAdminToken } from './dev-admin-token.js'
 import { startJobRuntime } from './jobs-runtime.js'
+import { loadKeyRing } from './platform/auth/index.js'
 import { systemClock } from './platform/clock.js'
 import { createLogger } from './platform/log.js'
 
@@ -40,7 +41,12 @@ async function main() {
     log.fatal({ err }, 'cannot start: job queue')
     process.exit(1)
   })
-  const deps = buildDeps(config, database, log, { jobs, jobHandlers })
+  // Keys are loaded before the first request: a bad configured key stops the start, not a request.
+  const keyRing = await loadKeyRing(database.db, config.auth).catch((err: Error) => {
+    log.fatal({ err: { message: err.message } }, 'cannot start: auth signing keys')
+    process.exit(78)
+  })
+  const deps = buildDeps(config, database, log, { jobs, jobHandlers, keyRing })
   const app = createApp(deps)
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {

@@ -2,6 +2,7 @@ import { createApp } from './app.js'
 import { buildDeps, prepareDatabase, VERSION } from './bootstrap.js'
 import { type Config, loadConfig } from './config.js'
 import { startJobRuntime } from './jobs-runtime.js'
+import { loadKeyRing } from './platform/auth/index.js'
 import { systemClock } from './platform/clock.js'
 import { createLogger } from './platform/log.js'
 
@@ -26,7 +27,8 @@ export function createServerlessHandler(configure: () => Config = () => loadConf
       worker: false,
       cron: false,
     })
-    return createApp(buildDeps(config, database, log, { jobs, jobHandlers }))
+    const keyRing = await loadKeyRing(database.db, config.auth)
+    return createApp(buildDeps(config, database, log, { jobs, jobHandlers, keyRing }))
   }
   return async (request: Request): Promise<Response> => {
     ready ??= build().catch((err) => {

@@ -76,7 +76,7 @@ export async function ingestCommand(args: string[]): Promise<number> {
     let published: ReturnType<typeof runView> | null = null
     if (type === 'osm' && final.status === 'SUCCEEDED') {
       const { run: pub } = await enqueuePublish(deps, {
-        city: final.city,
+        city: values.city!,
         date: final.run_date,
         trigger: 'chain',
       })

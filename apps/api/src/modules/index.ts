@@ -1,3 +1,4 @@
+import { accountsRouter } from './accounts/index.js'
 import { citiesRouter } from './cities/index.js'
 import { healthRouter } from './health/index.js'
 import { ingestionRouter } from './ingestion/index.js'
@@ -15,4 +16,5 @@ export const modules = [
   publishingRouter,
   placesRouter,
   mapsRouter,
+  accountsRouter,
 ]

@@ -13,6 +13,8 @@ export interface ContractOperation {
   pathParams: string[]
   queryParams: string[]
   hasBody: boolean
+  /** Media types of each declared response status (HTML pages declare `text/html`). */
+  responseTypes: Record<string, string[]>
 }
 
 type Json = any
@@ -34,6 +36,12 @@ export function contractOperations(): ContractOperation[] {
         pathParams: params.filter((p) => p.in === 'path').map((p) => p.name),
         queryParams: params.filter((p) => p.in === 'query').map((p) => p.name),
         hasBody: Boolean(op.requestBody),
+        responseTypes: Object.fromEntries(
+          Object.entries<Json>(op.responses ?? {}).map(([status, r]) => [
+            status,
+            Object.keys(r.content ?? {}),
+          ]),
+        ),
       })
     }
   }

@@ -6,7 +6,8 @@ function runs(db: Kysely<DB>) {
   return (
     db
       .selectFrom('ingestion_run as r')
-      .innerJoin('cities as c', 'c.id', 'r.city_id')
+      // Runs without a city (account purges) are listed too: their city is null.
+      .leftJoin('cities as c', 'c.id', 'r.city_id')
       .selectAll('r')
       .select('c.slug as city_slug')
       // Microsecond-exact, so a keyset cursor never skips or repeats runs created in the same millisecond.

@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely'
 import type { IngestionRunTable } from '../../platform/db/schema.js'
 
-export type RunRow = Selectable<IngestionRunTable> & { city_slug: string; created_cursor: string }
+export type RunRow = Selectable<IngestionRunTable> & { city_slug: string | null; created_cursor: string }
 
 /** The public shape of a run; one function so every endpoint shows a job the same way. */
 export function runView(r: RunRow) {

@@ -1,4 +1,4 @@
-import type { JobHandler } from '../../platform/jobs/types.js'
+import { type JobHandler, runCity } from '../../platform/jobs/types.js'
 import { findCityBySlug } from '../cities/index.js'
 import { buildCityTiles } from './tiles.service.js'
 
@@ -11,7 +11,7 @@ export function thenBuildTiles(publish: JobHandler): JobHandler {
   return async (ctx) => {
     const outcome = await publish(ctx)
     if (outcome.status !== 'succeeded') return outcome
-    const city = await findCityBySlug(ctx.db, ctx.run.citySlug)
+    const city = await findCityBySlug(ctx.db, runCity(ctx.run).citySlug)
     if (!city) return outcome
     const { build, reused, ms } = await buildCityTiles(ctx.db, {
       id: city.id,

@@ -1,4 +1,4 @@
-import type { JobContext, JobHandler, JobOutcome } from '../../platform/jobs/types.js'
+import { type JobContext, type JobHandler, type JobOutcome, runCity } from '../../platform/jobs/types.js'
 import { allPassed, cityArea, evaluateGates, failureSummary, GATE_NAMES, type GateName } from './gates.js'
 import {
   countStaged,
@@ -68,16 +68,17 @@ export function createPublishHandler(opts: { batchSize?: number } = {}): JobHand
   const batchSize = opts.batchSize ?? 500
   return async (ctx: JobContext): Promise<JobOutcome> => {
     const { run, db } = ctx
-    const city = await loadCityForPublish(db, run.cityId)
+    const { cityId } = runCity(run)
+    const city = await loadCityForPublish(db, cityId)
     const area = cityArea(city)
     const saved = parseCheckpoint(run.checkpoint)
     if (saved?.done) return { status: 'succeeded', stats: { ...saved.stats } }
     let cp: PublishCheckpoint = saved ?? { after: 0, stats: emptyStats(area.boundary ? 'polygon' : 'bbox') }
-    const total = await countStaged(db, run.cityId)
+    const total = await countStaged(db, cityId)
 
     for (;;) {
       await ctx.progress({ phase: 'publish', done: cp.stats.evaluated, total })
-      const batch = await stagedBatch(db, run.cityId, cp.after, batchSize)
+      const batch = await stagedBatch(db, cityId, cp.after, batchSize)
       if (batch.length === 0) break
       const stats: PublishStats = structuredClone(cp.stats)
       const evaluated = batch.map((row) => {

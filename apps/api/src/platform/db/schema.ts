@@ -49,7 +49,8 @@ export type ChangeState = 'new' | 'changed' | 'unchanged' | 'missing'
 export interface IngestionRunTable {
   id: Generated<string>
   type: string
-  city_id: number
+  /** NULL only for job types without a city (`account_purge`, migration 0014). */
+  city_id: number | null
   boundary_ref: string
   run_date: string
   idempotency_key: string
@@ -166,6 +167,12 @@ export interface DB {
   store_transactions: StoreTransactionsTable
   store_transaction_states: StoreTransactionStatesTable
   store_events: StoreEventsTable
+  // 0014_accounts
+  account: AccountTable
+  refresh_token: RefreshTokenTable
+  auth_signing_key: AuthSigningKeyTable
+  audit_event: AuditEventTable
+  rate_limit_hit: RateLimitHitTable
 }
 
 /** Migration 0013: the purchase ledger (append-only) and the store notifications inbox. */
@@ -204,4 +211,50 @@ export interface StoreEventsTable {
   attempts: Generated<number>
   received_at: Generated<Date>
   processed_at: Date | null
+}
+
+/** Migration 0014: anonymous accounts, refresh tokens (row-level security per tenant), keys, audit. */
+export interface AccountTable {
+  id: Generated<string>
+  tenant_id: number
+  /** NULL once the account's personal data is purged (the tombstone stays). */
+  account_code: string | null
+  created_at: Generated<Date>
+  deleted_at: Date | null
+  purge_run_id: string | null
+  purged_at: Date | null
+}
+
+export interface RefreshTokenTable {
+  id: Generated<string>
+  tenant_id: number
+  account_id: string
+  family_id: string
+  token_hash: Buffer
+  created_at: Generated<Date>
+  expires_at: Date
+  used_at: Date | null
+  revoked_at: Date | null
+}
+
+export interface AuthSigningKeyTable {
+  kid: string
+  private_jwk: Jsonb<Record<string, unknown>>
+  created_at: Generated<Date>
+}
+
+export type AuditKind = 'account_deleted' | 'account_purged' | 'refresh_reuse'
+
+export interface AuditEventTable {
+  id: Generated<string>
+  tenant_id: number | null
+  kind: AuditKind
+  details: Jsonb<Record<string, unknown>>
+  occurred_at: Generated<Date>
+}
+
+export interface RateLimitHitTable {
+  bucket: string
+  window_start: Date
+  hits: Generated<number>
 }

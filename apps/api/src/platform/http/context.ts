@@ -1,4 +1,5 @@
 import type { Config } from '../../config.js'
+import type { KeyRing } from '../auth/key-ring.js'
 import type { Clock } from '../clock.js'
 import type { Database } from '../db/client.js'
 import type { JobQueue } from '../jobs/queue.js'
@@ -17,6 +18,8 @@ export interface AppDeps {
   jobs?: JobQueue
   /** What a QStash callback runs; present where this process executes runs. */
   jobHandlers?: JobHandlers
+  /** Token signing keys, loaded at start; absent: loaded once on first use (outside any transaction). */
+  keyRing?: KeyRing
 }
 
 export interface Tenant {
@@ -25,11 +28,20 @@ export interface Tenant {
   name: string
 }
 
+/** The account a valid access token names, bound to the tenant of the request. */
+export interface AccountRef {
+  accountId: string
+  tenantId: number
+  tenantSlug: string
+}
+
 export interface AppEnv {
   Variables: {
     deps: AppDeps
     log: Logger
     requestId: string
     tenant: Tenant
+    /** Set by requireAccount (always) and optionalAccount (when a token was sent). */
+    account: AccountRef
   }
 }

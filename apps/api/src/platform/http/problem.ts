@@ -61,6 +61,7 @@ const DESCRIPTIONS: Record<number, string> = {
   413: 'Body larger than 1 MiB.',
   415: 'Body is not application/json.',
   422: 'Request well-formed but conflicts with existing data.',
+  429: 'Too many attempts in the current window (see Retry-After).',
   500: 'Unexpected error (no internals are disclosed).',
   503: 'A dependency (the database) is unavailable.',
 }

@@ -42,6 +42,7 @@ export async function claimRun(
     .returningAll()
     .executeTakeFirst()
   if (!row) return null
+  if (row.city_id === null) return claimedRunFrom(row, null)
   const city = await db
     .selectFrom('cities')
     .select('slug')
@@ -65,7 +66,7 @@ type RunRowFields = Pick<
 >
 
 /** A run row as its handler sees it. */
-export function claimedRunFrom(row: RunRowFields, citySlug: string): ClaimedRun {
+export function claimedRunFrom(row: RunRowFields, citySlug: string | null): ClaimedRun {
   return {
     id: row.id,
     type: row.type,

@@ -12,8 +12,9 @@ export type RunSource =
 export interface ClaimedRun {
   id: string
   type: string
-  cityId: number
-  citySlug: string
+  /** Null only for job types without a city (`account_purge`): city handlers use `runCity`. */
+  cityId: number | null
+  citySlug: string | null
   boundaryRef: string
   runDate: string
   source: RunSource
@@ -22,6 +23,13 @@ export interface ClaimedRun {
   maxAttempts: number
   /** What the previous delivery saved with `saveCheckpoint`, or null on a first start. */
   checkpoint: unknown
+}
+
+/** The city of a city-bound run; a run of such a type without a city is a permanent failure. */
+export function runCity(run: ClaimedRun): { cityId: number; citySlug: string } {
+  if (run.cityId === null || run.citySlug === null)
+    throw new PermanentJobError('RUN_WITHOUT_CITY', `a ${run.type} run needs a city`)
+  return { cityId: run.cityId, citySlug: run.citySlug }
 }
 
 export interface RunProgress {

@@ -8,6 +8,7 @@ import {
   type JobHandler,
   type JobOutcome,
   PermanentJobError,
+  runCity,
 } from '../../../platform/jobs/types.js'
 import type { Logger } from '../../../platform/log.js'
 import { OverpassClient } from '../sources/overpass-client.js'
@@ -96,7 +97,7 @@ async function runPipeline(
     await ctx.saveCheckpoint(next)
   }
 
-  const city = await loadCity(ctx.db, run.cityId)
+  const city = await loadCity(ctx.db, runCity(run).cityId)
   const relationId = Number(run.boundaryRef)
   // A cached polygon belongs to the city's own relation; a run for another relation must not use it.
   const cacheable = relationId === city.relationId

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg'
-import type { JobContext } from '../../../platform/jobs/types.js'
+import { type JobContext, runCity } from '../../../platform/jobs/types.js'
 import { isRelevant, RELEVANT_KEYS } from '../categories.js'
 import { readOsmFile } from '../osm/read-osm-file.js'
 import type { OsmFeature, OsmReadResult } from '../osm/types.js'
@@ -83,7 +83,7 @@ export async function itemsPhase(
   const outcome: StagingOutcome = await stageRecords(
     {
       db,
-      cityId: run.cityId,
+      cityId: runCity(run).cityId,
       runId: run.id,
       batchSize: args.batchSize,
       ...(args.pool ? { pool: args.pool } : {}),

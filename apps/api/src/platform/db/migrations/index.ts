@@ -10,6 +10,7 @@ import * as m0008 from './0008_derived_change_state.js'
 import * as m0009 from './0009_staging_run_references.js'
 import * as m0012 from './0012_map_tiles.js'
 import * as m0013 from './0013_store_ledger.js'
+import * as m0014 from './0014_accounts.js'
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works under tsx, in
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '0009_staging_run_references': m0009,
   '0012_map_tiles': m0012,
   '0013_store_ledger': m0013,
+  '0014_accounts': m0014,
 }
