@@ -136,6 +136,17 @@ const envSchema = z
         .regex(/^(Z|[+-]\d{2}:\d{2})$/, { message: 'must be "Z" or an offset like +03:00' })
         .default('+03:00'),
     ),
+    // Response validation (development only): every answer checked against the contract, mismatches logged.
+    VALIDATE_RESPONSES: bool(false),
+  })
+  .superRefine((env, ctx) => {
+    // Validating every answer costs time and memory; production serves, it does not audit itself.
+    if (env.VALIDATE_RESPONSES && env.NODE_ENV === 'production')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['VALIDATE_RESPONSES'],
+        message: 'is for development; it is refused when NODE_ENV=production',
+      })
   })
   .superRefine((env, ctx) => {
     if (env.JOBS_TRANSPORT !== 'qstash') return
@@ -211,6 +222,8 @@ export interface Config {
     batchSize: number
     workDir: string
   }
+  /** VALIDATE_RESPONSES: log every answer that departs from the contract (never in production). */
+  validateResponses: boolean
 }
 
 export class ConfigError extends Error {
@@ -271,6 +284,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       batchSize: e.INGEST_BATCH_SIZE,
       workDir: e.WORK_DIR,
     },
+    validateResponses: e.VALIDATE_RESPONSES,
   }
 }
 

@@ -39,7 +39,7 @@ export interface paths {
                         "application/json": components["schemas"]["EnqueueResult"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -104,6 +104,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -158,7 +167,7 @@ export interface paths {
                         "application/json": components["schemas"]["EnqueueResult"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -230,6 +239,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -271,7 +289,7 @@ export interface paths {
                         "application/json": components["schemas"]["JobPage"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -300,6 +318,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -350,7 +377,7 @@ export interface paths {
                         "application/json": components["schemas"]["Job"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -395,8 +422,35 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json. Codes: `UNSUPPORTED_MEDIA_TYPE`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -445,7 +499,7 @@ export interface paths {
                         "application/json": components["schemas"]["Job"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -490,8 +544,35 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json. Codes: `UNSUPPORTED_MEDIA_TYPE`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -548,7 +629,7 @@ export interface paths {
                         "application/json": components["schemas"]["PublishEnqueueResult"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -620,6 +701,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -662,7 +752,7 @@ export interface paths {
                         "application/json": components["schemas"]["StagedPoiList"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -700,6 +790,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -751,7 +850,7 @@ export interface paths {
                         "application/json": components["schemas"]["StagedPoi"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -807,6 +906,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -856,7 +964,7 @@ export interface paths {
                         "application/json": components["schemas"]["StagedPoi"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -919,6 +1027,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -953,7 +1070,7 @@ export interface paths {
                         "application/json": components["schemas"]["Health"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1016,7 +1133,7 @@ export interface paths {
                         "application/json": components["schemas"]["CityList"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1036,6 +1153,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1081,7 +1207,7 @@ export interface paths {
                         "application/json": components["schemas"]["CityDetail"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1110,6 +1236,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1161,7 +1296,7 @@ export interface paths {
                         "application/json": components["schemas"]["PoiList"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1190,6 +1325,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1249,7 +1393,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1278,6 +1422,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1323,7 +1476,7 @@ export interface paths {
                         "application/json": components["schemas"]["MapStyle"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1352,6 +1505,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1397,7 +1559,7 @@ export interface paths {
                         "application/json": components["schemas"]["TileJson"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1426,6 +1588,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1497,7 +1668,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1526,6 +1697,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1572,7 +1752,7 @@ export interface paths {
                         "application/json": components["schemas"]["CronResult"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1592,6 +1772,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1624,7 +1813,7 @@ export interface paths {
                         "application/json": components["schemas"]["CronResult"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1642,8 +1831,35 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json. Codes: `UNSUPPORTED_MEDIA_TYPE`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1688,7 +1904,7 @@ export interface paths {
                         "application/json": components["schemas"]["ReapResult"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1708,6 +1924,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1740,7 +1965,7 @@ export interface paths {
                         "application/json": components["schemas"]["ReapResult"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1758,8 +1983,35 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json. Codes: `UNSUPPORTED_MEDIA_TYPE`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1803,7 +2055,7 @@ export interface paths {
                         "application/json": components["schemas"]["Job"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1841,6 +2093,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1893,7 +2154,7 @@ export interface paths {
                         "application/json": components["schemas"]["CallbackResult"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1904,6 +2165,24 @@ export interface paths {
                 };
                 /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json. Codes: `UNSUPPORTED_MEDIA_TYPE`. */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1981,7 +2260,7 @@ export interface paths {
                         "application/json": components["schemas"]["NearbyList"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2010,6 +2289,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2055,7 +2343,7 @@ export interface paths {
                         "application/json": components["schemas"]["PoiDetail"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2084,6 +2372,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2131,7 +2428,7 @@ export interface paths {
                         "application/json": components["schemas"]["SearchResult"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2160,6 +2457,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2554,12 +2860,16 @@ export interface components {
                 published: boolean;
                 unpublished_reason: string | null;
             } | null;
+            /** @description The last editor decision on the row; null when no editor has decided. */
             review: {
                 at: string;
                 by: string;
                 reason: string;
-                /** @enum {string} */
-                state: "rejected";
+                /**
+                 * @description `rejected`: an editor keeps the row unpublished; `restored`: an editor withdrew a rejection (the next publish run decides on the gates alone). `by`, `reason` and `at` are the last decision.
+                 * @enum {string}
+                 */
+                state: "rejected" | "restored";
             } | null;
             source_url: string;
         };

@@ -4,6 +4,7 @@ import type { Database } from '../db/client.js'
 import type { JobQueue } from '../jobs/queue.js'
 import type { JobHandlers } from '../jobs/types.js'
 import type { Logger } from '../log.js'
+import type { ContractObserver } from './response-contract.js'
 
 /** What handlers receive through `c.var.deps`: never imported globals, so tests hand in their own. */
 export interface AppDeps {
@@ -17,6 +18,8 @@ export interface AppDeps {
   jobs?: JobQueue
   /** What a QStash callback runs; present where this process executes runs. */
   jobHandlers?: JobHandlers
+  /** Sees every answer checked against the contract (the test suite); VALIDATE_RESPONSES logs instead. */
+  contractObserver?: ContractObserver
 }
 
 export interface Tenant {
