@@ -146,6 +146,17 @@ const envSchema = z
     AUTH_REFRESH_TTL_DAYS: int(90, 1, 730),
     ACCOUNT_DELETION_RATE_LIMIT: int(10, 1, 10_000),
     ACCOUNT_DELETION_RATE_WINDOW_SECONDS: int(3600, 10, 86_400),
+    // Response validation (development only): every answer checked against the contract, mismatches logged.
+    VALIDATE_RESPONSES: bool(false),
+  })
+  .superRefine((env, ctx) => {
+    // Validating every answer costs time and memory; production serves, it does not audit itself.
+    if (env.VALIDATE_RESPONSES && env.NODE_ENV === 'production')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['VALIDATE_RESPONSES'],
+        message: 'is for development; it is refused when NODE_ENV=production',
+      })
   })
   .superRefine((env, ctx) => {
     if (env.JOBS_TRANSPORT !== 'qstash') return
@@ -232,6 +243,8 @@ export interface Config {
     batchSize: number
     workDir: string
   }
+  /** VALIDATE_RESPONSES: log every answer that departs from the contract (never in production). */
+  validateResponses: boolean
 }
 
 export class ConfigError extends Error {
@@ -302,6 +315,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       batchSize: e.INGEST_BATCH_SIZE,
       workDir: e.WORK_DIR,
     },
+    validateResponses: e.VALIDATE_RESPONSES,
   }
 }
 

@@ -26,7 +26,7 @@ export interface paths {
                         "application/json": components["schemas"]["Jwks"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -37,6 +37,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -82,7 +91,7 @@ export interface paths {
                         "text/html": string;
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -102,6 +111,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -140,7 +158,7 @@ export interface paths {
                         "text/html": string;
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -176,6 +194,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Body is not application/json. Codes: `UNSUPPORTED_MEDIA_TYPE`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Too many attempts from this address or for this code; see Retry-After. */
                 429: {
                     headers: {
@@ -187,6 +214,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -234,7 +270,7 @@ export interface paths {
                         "application/json": components["schemas"]["AccountCreated"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -245,6 +281,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -263,6 +308,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -317,7 +371,7 @@ export interface paths {
                         "application/json": components["schemas"]["EnqueueResult"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -382,6 +436,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -436,7 +499,7 @@ export interface paths {
                         "application/json": components["schemas"]["EnqueueResult"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -508,6 +571,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -549,7 +621,7 @@ export interface paths {
                         "application/json": components["schemas"]["JobPage"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -578,6 +650,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -628,7 +709,7 @@ export interface paths {
                         "application/json": components["schemas"]["Job"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -673,8 +754,35 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json. Codes: `UNSUPPORTED_MEDIA_TYPE`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -723,7 +831,7 @@ export interface paths {
                         "application/json": components["schemas"]["Job"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -768,8 +876,35 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json. Codes: `UNSUPPORTED_MEDIA_TYPE`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -826,7 +961,7 @@ export interface paths {
                         "application/json": components["schemas"]["PublishEnqueueResult"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -898,6 +1033,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -940,7 +1084,7 @@ export interface paths {
                         "application/json": components["schemas"]["StagedPoiList"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -978,6 +1122,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1029,7 +1182,7 @@ export interface paths {
                         "application/json": components["schemas"]["StagedPoi"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1085,6 +1238,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1134,7 +1296,7 @@ export interface paths {
                         "application/json": components["schemas"]["StagedPoi"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1197,6 +1359,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1231,7 +1402,7 @@ export interface paths {
                         "application/json": components["schemas"]["Health"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1300,7 +1471,7 @@ export interface paths {
                         "application/json": components["schemas"]["TokenPair"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1311,6 +1482,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1329,6 +1509,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1370,7 +1559,7 @@ export interface paths {
                         "application/json": components["schemas"]["CityList"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1390,6 +1579,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1435,7 +1633,7 @@ export interface paths {
                         "application/json": components["schemas"]["CityDetail"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1464,6 +1662,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1515,7 +1722,7 @@ export interface paths {
                         "application/json": components["schemas"]["PoiList"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1544,6 +1751,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1603,7 +1819,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1632,6 +1848,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1677,7 +1902,7 @@ export interface paths {
                         "application/json": components["schemas"]["MapStyle"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1706,6 +1931,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1751,7 +1985,7 @@ export interface paths {
                         "application/json": components["schemas"]["TileJson"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1780,6 +2014,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1851,7 +2094,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1880,6 +2123,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1926,7 +2178,7 @@ export interface paths {
                         "application/json": components["schemas"]["CronResult"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1946,6 +2198,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1978,7 +2239,7 @@ export interface paths {
                         "application/json": components["schemas"]["CronResult"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1996,8 +2257,35 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json. Codes: `UNSUPPORTED_MEDIA_TYPE`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2042,7 +2330,7 @@ export interface paths {
                         "application/json": components["schemas"]["ReapResult"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2062,6 +2350,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2094,7 +2391,7 @@ export interface paths {
                         "application/json": components["schemas"]["ReapResult"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2112,8 +2409,35 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json. Codes: `UNSUPPORTED_MEDIA_TYPE`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2157,7 +2481,7 @@ export interface paths {
                         "application/json": components["schemas"]["Job"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2195,6 +2519,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2247,7 +2580,7 @@ export interface paths {
                         "application/json": components["schemas"]["CallbackResult"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2258,6 +2591,24 @@ export interface paths {
                 };
                 /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json. Codes: `UNSUPPORTED_MEDIA_TYPE`. */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2326,7 +2677,7 @@ export interface paths {
                         "application/json": components["schemas"]["Me"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2355,6 +2706,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2385,7 +2745,7 @@ export interface paths {
                         "application/json": components["schemas"]["DeletionAccepted"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2414,6 +2774,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2454,7 +2823,7 @@ export interface paths {
                         "application/json": components["schemas"]["AccountExport"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2483,6 +2852,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2535,7 +2913,7 @@ export interface paths {
                         "application/json": components["schemas"]["NearbyList"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2564,6 +2942,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2609,7 +2996,7 @@ export interface paths {
                         "application/json": components["schemas"]["PoiDetail"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2638,6 +3025,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2685,7 +3081,7 @@ export interface paths {
                         "application/json": components["schemas"]["SearchResult"];
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`. */
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2714,6 +3110,15 @@ export interface paths {
                 };
                 /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3188,12 +3593,16 @@ export interface components {
                 published: boolean;
                 unpublished_reason: string | null;
             } | null;
+            /** @description The last editor decision on the row; null when no editor has decided. */
             review: {
                 at: string;
                 by: string;
                 reason: string;
-                /** @enum {string} */
-                state: "rejected";
+                /**
+                 * @description `rejected`: an editor keeps the row unpublished; `restored`: an editor withdrew a rejection (the next publish run decides on the gates alone). `by`, `reason` and `at` are the last decision.
+                 * @enum {string}
+                 */
+                state: "rejected" | "restored";
             } | null;
             source_url: string;
         };
