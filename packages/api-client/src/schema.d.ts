@@ -158,13 +158,14 @@ export interface paths {
                         "text/html": string;
                     };
                 };
-                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                /** @description Form incomplete (code or confirmation missing): the page again; malformed form fields: a problem. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/problem+json": components["schemas"]["Problem"];
+                        "text/html": string;
                     };
                 };
                 /** @description Form token missing or from another site. */

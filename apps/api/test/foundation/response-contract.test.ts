@@ -62,7 +62,7 @@ describe('answers are checked against the contract', () => {
     expect(await res.json()).toEqual({ count: 'three' })
     const line = t.logs.records.find((r) => r.msg === 'answer departs from the contract')
     expect(line).toMatchObject({
-      level: 40,
+      level: 'warn',
       request_id: 'mismatch-1',
       operation: 'GET /v1/test-only/mismatch',
       status: 200,

@@ -50,12 +50,17 @@ export const deletionSubmitRoute = createRoute({
     },
   },
   responses: {
+    ...errorResponses(413),
     200: Html('Neutral answer: the deletion is done if the code was right.'),
-    400: Html('Form incomplete (code or confirmation missing).'),
+    // A form a browser sent incomplete gets the page again; a body that is not a form at all, a problem.
+    400: {
+      description:
+        'Form incomplete (code or confirmation missing): the page again; malformed form fields: a problem.',
+      content: { ...Html('').content, ...errorResponses()[400]?.content },
+    },
     403: Html('Form token missing or from another site.'),
     404: Html('No such app.'),
     429: Html('Too many attempts from this address or for this code; see Retry-After.'),
-    ...errorResponses(413),
   },
 })
 
