@@ -5,6 +5,7 @@ export default defineConfig({
     include: ['apps/**/test/**/*.test.ts', 'packages/**/test/**/*.test.ts', 'api/**/*.test.ts'],
     pool: 'forks',
     globalSetup: ['apps/api/test/global-setup.ts'],
+    setupFiles: ['apps/api/test/response-validation.setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default'],

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'kysely'
+import { createApp } from '../apps/api/src/app.js'
 import { configFrom } from '../apps/api/src/config.js'
+import { systemClock } from '../apps/api/src/platform/clock.js'
 import { fromPostgres, openDatabase } from '../apps/api/src/platform/db/client.js'
 import { startLocalQueue } from '../apps/api/src/platform/jobs/pgboss-queue.js'
 import { createLogger } from '../apps/api/src/platform/log.js'
@@ -29,6 +31,8 @@ export async function run() {
     const throughput = await enqueueLoad(db.url)
     const refDb = await createBenchDatabase()
     const reference = await insertAndSend(refDb).finally(() => refDb.drop())
+    const inDb = await createBenchDatabase()
+    const inProcess = await insertAndSend(inDb, 'enqueue').finally(() => inDb.drop())
     const distinct = throughput['enqueue, distinct keys']
     // A database of its own: the backlog of the load above would otherwise be worked first.
     const fresh = await createBenchDatabase()
@@ -38,6 +42,11 @@ export async function run() {
     rmSync(dir, { recursive: true, force: true })
     return {
       'reference: INSERT run row + pg-boss send() in one transaction': reference,
+      'enqueue, distinct keys, admin route in process (same loops, no sockets)': inProcess,
+      'throughput ratio enqueue(in process)/reference': round(
+        inProcess.requests_per_s / Math.max(reference.requests_per_s, 1),
+      ),
+      'p99 ratio enqueue(in process)/reference': round(inProcess.p99_ms / Math.max(reference.p99_ms, 1)),
       ...throughput,
       'throughput ratio enqueue(distinct)/reference': round(
         distinct.requests_per_s / Math.max(reference.requests_per_s, 1),
@@ -57,9 +66,15 @@ export async function run() {
 /**
  * The reference: CONNECTIONS concurrent loops for DURATION_S, each committing one transaction that
  * inserts a run row (distinct key) and sends its pg-boss job through that transaction, on a pool as
- * large as the service's and the same database server.
+ * large as the service's and the same database server. With `mode: 'enqueue'` the same loops call
+ * the real admin enqueue route of the app instead (token check, validation, the enqueue service,
+ * its JSON answer) through `app.request`: the service's own cost of an enqueue next to the bare
+ * durable work, without the sockets and the load generator the HTTP figures below also pay for.
  */
-async function insertAndSend(database: Awaited<ReturnType<typeof createBenchDatabase>>) {
+async function insertAndSend(
+  database: Awaited<ReturnType<typeof createBenchDatabase>>,
+  mode: 'reference' | 'enqueue' = 'reference',
+) {
   const pool = fromPostgres(database.url, 10)
   // Configured as the service configures it on Postgres (a LISTEN session, a notify queue), so the
   // reference's send() does what the service's does, NOTIFY included.
@@ -78,27 +93,49 @@ async function insertAndSend(database: Awaited<ReturnType<typeof createBenchData
     let counter = 0
     let errors = 0
     const latencies: number[] = []
+    const config = configFrom({ DATABASE_URL: database.url, ADMIN_API_TOKEN: TOKEN, JOB_MAX_ATTEMPTS: '5' })
+    const app = createApp({
+      config,
+      database: pool,
+      log: createLogger('silent'),
+      clock: systemClock,
+      version: 'bench',
+      startedAt: Date.now(),
+      jobs: queue,
+    })
+    const headers = { 'content-type': 'application/json', 'x-admin-token': TOKEN }
+    const viaRoute = async (n: number) => {
+      const res = await app.request('/v1/admin/ingestion/osm/enqueue', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ city: 'moscow', date: '2026-01-01', boundary_ref: String(n) }),
+      })
+      if (res.status !== 202) throw new Error(`enqueue answered ${res.status}`)
+      await res.arrayBuffer()
+    }
     const once = async () => {
       const n = ++counter
       const started = performance.now()
-      await pool.db.transaction().execute(async (trx) => {
-        const run = await trx
-          .insertInto('ingestion_run')
-          .values({
-            type: 'osm',
-            city_id: cityId,
-            boundary_ref: String(n),
-            run_date: '2026-01-01',
-            idempotency_key: `osm|moscow|${n}|2026-01-01`,
-            source: JSON.stringify({ kind: 'overpass' }),
-            trigger: 'admin',
-            max_attempts: 5,
-          })
-          .onConflict((oc) => oc.column('idempotency_key').doNothing())
-          .returning('id')
-          .executeTakeFirstOrThrow()
-        await queue.dispatch(run.id, trx)
-      })
+      if (mode === 'enqueue') await viaRoute(n)
+      else
+        await pool.db.transaction().execute(async (trx) => {
+          const run = await trx
+            .insertInto('ingestion_run')
+            .values({
+              type: 'osm',
+              city_id: cityId,
+              boundary_ref: String(n),
+              run_date: '2026-01-01',
+              idempotency_key: `osm|moscow|${n}|2026-01-01`,
+              source: JSON.stringify({ kind: 'overpass' }),
+              trigger: 'admin',
+              max_attempts: 5,
+            })
+            .onConflict((oc) => oc.column('idempotency_key').doNothing())
+            .returning('id')
+            .executeTakeFirstOrThrow()
+          await queue.dispatch(run.id, trx)
+        })
       latencies.push(performance.now() - started)
     }
     const until = performance.now() + DURATION_S * 1000

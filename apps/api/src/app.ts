@@ -7,7 +7,10 @@ import { isDatabaseUnavailable } from './platform/db/errors.js'
 import type { AppDeps, AppEnv } from './platform/http/context.js'
 import { AppError } from './platform/http/errors.js'
 import { limitBody, requestContext, requireJsonBody } from './platform/http/middleware.js'
+import { withSharedErrorResponses } from './platform/http/openapi-document.js'
 import { problemResponse } from './platform/http/problem.js'
+import { type ContractObserver, contractCheck } from './platform/http/response-contract.js'
+import { rejectUnknownRoutes } from './platform/http/route-gate.js'
 import { createRouter } from './platform/http/router.js'
 
 export const API_TITLE = 'gorod API'
@@ -15,16 +18,29 @@ export const API_TITLE = 'gorod API'
 /** Builds the whole HTTP app from its dependencies; importing this file does no I/O. */
 export function createApp(deps: AppDeps) {
   const app = createRouter()
+  let document: ReturnType<typeof contractDocument> | null = null
+  const currentDocument = () => {
+    document ??= contractDocument(app, deps.version)
+    return document
+  }
 
+  // Outermost, so it sees every answer as sent, error answers included.
+  const observer = deps.contractObserver ?? (deps.config?.validateResponses ? logMismatches(deps) : null)
+  if (observer) app.use('*', contractCheck(currentDocument, observer))
   app.use('*', requestId({ headerName: 'X-Request-Id' }))
   app.use('*', requestContext(deps))
+  // Before the body gates and credential checks: a route that does not exist is a 404, nothing else.
+  app.use(
+    '*',
+    rejectUnknownRoutes(() => app.routes),
+  )
   app.use('*', limitBody)
   app.use('*', requireJsonBody)
 
   for (const mount of modules) app.route('/', mount())
 
   registerSecuritySchemes(app)
-  app.doc31('/v1/openapi.json', openApiInfo(deps.version))
+  app.get('/v1/openapi.json', (c) => c.json(currentDocument()))
   app.get('/docs', Scalar({ url: '/v1/openapi.json', pageTitle: API_TITLE }))
 
   app.notFound((c) =>
@@ -41,8 +57,33 @@ export type App = ReturnType<typeof createApp>
  * here, so no database is needed to describe the API.
  */
 export function buildOpenApiDocument(version: string) {
-  const app = createApp({ version } as AppDeps)
-  return app.getOpenAPI31Document(openApiInfo(version))
+  return contractDocument(createApp({ version } as AppDeps), version)
+}
+
+/**
+ * The document generated from the routes, with the error answers the service-wide middleware can give
+ * on any operation (400, 413, 415, 500, 503) declared on every operation.
+ */
+function contractDocument(app: ReturnType<typeof createRouter>, version: string) {
+  return withSharedErrorResponses(app.getOpenAPI31Document(openApiInfo(version)))
+}
+
+/** VALIDATE_RESPONSES=1: an answer that departs from the contract is a warning in the log. */
+function logMismatches(deps: AppDeps): ContractObserver {
+  return ({ method, path, requestId, mismatch }) => {
+    if (!mismatch) return
+    deps.log.warn(
+      {
+        request_id: requestId,
+        method,
+        path,
+        operation: mismatch.operation,
+        status: mismatch.status,
+        error: mismatch.message,
+      },
+      'answer departs from the contract',
+    )
+  }
 }
 
 export function openApiInfo(version: string) {

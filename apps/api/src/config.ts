@@ -95,6 +95,8 @@ const envSchema = z
     OVERPASS_TIMEOUT_SECONDS: int(180, 5, 3600),
     OVERPASS_MAX_BYTES: int(512 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
     OVERPASS_MAX_TRIES: int(4, 1, 20),
+    /** Longest silence of an upstream (Overpass, extract server) once its answer has started. */
+    UPSTREAM_IDLE_TIMEOUT_SECONDS: int(60, 1, 3600),
     DOWNLOAD_MAX_BYTES: int(2 * 1024 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
     INGEST_BATCH_SIZE: int(1000, 1, 50_000),
     WORK_DIR: z.preprocess(emptyToUndefined, z.string().default('.data/work')),
@@ -148,6 +150,17 @@ const envSchema = z
     AUTH_REFRESH_TTL_DAYS: int(90, 1, 730),
     ACCOUNT_DELETION_RATE_LIMIT: int(10, 1, 10_000),
     ACCOUNT_DELETION_RATE_WINDOW_SECONDS: int(3600, 10, 86_400),
+    // Response validation (development only): every answer checked against the contract, mismatches logged.
+    VALIDATE_RESPONSES: bool(false),
+  })
+  .superRefine((env, ctx) => {
+    // Validating every answer costs time and memory; production serves, it does not audit itself.
+    if (env.VALIDATE_RESPONSES && env.NODE_ENV === 'production')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['VALIDATE_RESPONSES'],
+        message: 'is for development; it is refused when NODE_ENV=production',
+      })
   })
   .superRefine((env, ctx) => {
     if (env.JOBS_TRANSPORT !== 'qstash') return
@@ -229,10 +242,13 @@ export interface Config {
     overpassTimeoutSeconds: number
     overpassMaxBytes: number
     overpassMaxTries: number
+    upstreamIdleTimeoutSeconds: number
     downloadMaxBytes: number
     batchSize: number
     workDir: string
   }
+  /** VALIDATE_RESPONSES: log every answer that departs from the contract (never in production). */
+  validateResponses: boolean
   content: ContentConfig
 }
 
@@ -308,6 +324,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       overpassTimeoutSeconds: e.OVERPASS_TIMEOUT_SECONDS,
       overpassMaxBytes: e.OVERPASS_MAX_BYTES,
       overpassMaxTries: e.OVERPASS_MAX_TRIES,
+      upstreamIdleTimeoutSeconds: e.UPSTREAM_IDLE_TIMEOUT_SECONDS,
       downloadMaxBytes: e.DOWNLOAD_MAX_BYTES,
       batchSize: e.INGEST_BATCH_SIZE,
       workDir: e.WORK_DIR,
@@ -318,6 +335,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxAudioBytes: e.MEDIA_MAX_AUDIO_BYTES,
       contentDir: e.CONTENT_DIR,
     },
+    validateResponses: e.VALIDATE_RESPONSES,
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Config } from './config.js'
+import { PURGE_JOB_TYPE, purgeAccountHandler } from './modules/accounts/index.js'
 import { createIngestionHandlers } from './modules/ingestion/index.js'
 import { enqueueDaily } from './modules/jobs/index.js'
 import { thenBuildTiles } from './modules/maps/index.js'
@@ -35,6 +36,7 @@ export function buildJobHandlers(
     ...ingestion,
     osm: chain ? thenPublish(ingestion.osm, config, log, chain) : ingestion.osm,
     publish: thenBuildTiles(createPublishHandler({ batchSize: config.ingestion.batchSize })),
+    [PURGE_JOB_TYPE]: purgeAccountHandler,
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
 import { createApp } from './app.js'
 import { buildDeps, prepareDatabase, VERSION } from './bootstrap.js'
@@ -6,6 +7,7 @@ import { withDevAdminToken } from './dev-admin-token.js'
 import { startJobRuntime } from './jobs-runtime.js'
 import { loadKeyRing } from './platform/auth/index.js'
 import { systemClock } from './platform/clock.js'
+import { answerClientErrors } from './platform/http/client-error.js'
 import { createLogger } from './platform/log.js'
 
 /** How long a stopping server keeps accepting connections that were already on their way. */
@@ -55,6 +57,7 @@ async function main() {
       'listening',
     )
   })
+  answerClientErrors(server as Server, log)
   server.on('error', (err) => {
     log.fatal({ err }, 'server error')
     process.exit(1)

@@ -6,6 +6,7 @@ import pg from 'pg'
 import type { TestProject } from 'vitest/node'
 import { createPglite, fromPglite, fromPostgres } from '../src/platform/db/client.js'
 import { migrateToLatest } from '../src/platform/db/migrator.js'
+import { responseValidationEnabled, sumCounts } from './helpers/response-validation.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -13,6 +14,8 @@ declare module 'vitest' {
     pgliteTemplate: string | null
     /** Postgres: server URL and the name of a freshly migrated template database. */
     postgres: { url: string; template: string; prefix: string } | null
+    /** A directory where each test file writes how many answers it checked against the contract. */
+    responseCounts: string
   }
 }
 
@@ -22,6 +25,21 @@ declare module 'vitest' {
  * template database.
  */
 export default async function setup(project: TestProject) {
+  const counts = mkdtempSync(join(tmpdir(), 'gorod-answers-'))
+  project.provide('responseCounts', counts)
+  const teardown = await setupDatabase(project)
+  return async () => {
+    const { answers, files } = sumCounts(counts)
+    rmSync(counts, { recursive: true, force: true })
+    if (responseValidationEnabled)
+      process.stdout.write(
+        `response validation: ${answers} answers in ${files} test files matched the contract\n`,
+      )
+    await teardown()
+  }
+}
+
+async function setupDatabase(project: TestProject): Promise<() => void | Promise<void>> {
   const url = process.env.TEST_DATABASE_URL
   if (url) {
     const prefix = `gorod_t_${randomBytes(4).toString('hex')}`

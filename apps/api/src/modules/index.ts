@@ -1,3 +1,4 @@
+import { accountsRouter } from './accounts/index.js'
 import { catalogRouter } from './catalog/index.js'
 import { citiesRouter } from './cities/index.js'
 import { healthRouter } from './health/index.js'
@@ -17,4 +18,5 @@ export const modules = [
   placesRouter,
   mapsRouter,
   catalogRouter,
+  accountsRouter,
 ]

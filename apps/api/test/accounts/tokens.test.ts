@@ -1,7 +1,7 @@
 import { createPrivateKey } from 'node:crypto'
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { configFrom } from '../../src/config.js'
+import { ConfigError, configFrom } from '../../src/config.js'
 import {
   AccessTokenError,
   generatePrivateJwk,
@@ -117,6 +117,18 @@ describe('access tokens', () => {
     await expect(parseSigningKey(JSON.stringify({ kty: 'EC', crv: 'P-256', d: 'x' }))).rejects.toThrow(
       /Ed25519/,
     )
+  })
+})
+
+describe('signing key configuration', () => {
+  it('production on a server database refuses to start without a configured key', () => {
+    const prod = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db.example/gorod' }
+    expect(() => configFrom(prod)).toThrow(ConfigError)
+    expect(() => configFrom(prod)).toThrow(/AUTH_SIGNING_KEY/)
+  })
+
+  it('a configured key that is not a key stops the key ring from loading', async () => {
+    await expect(ringOf('not a key')).rejects.toThrow()
   })
 })
 

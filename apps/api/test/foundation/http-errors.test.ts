@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../src/app.js'
 import type { Database } from '../../src/platform/db/client.js'
 import { json } from '../helpers/http.js'
-import { createTestApp, DEV_KEYS, type TestApp } from '../helpers/test-app.js'
+import { ADMIN_TOKEN, createTestApp, DEV_KEYS, type TestApp } from '../helpers/test-app.js'
 
 const PROBLEM = 'application/problem+json'
 
@@ -29,17 +29,36 @@ describe('errors are RFC 9457 problems', () => {
     expect(body.detail).toContain('/v1/nowhere')
   })
 
-  it('body in a non-JSON content type → 415', async () => {
+  it('a route that does not exist is 404 whatever the request carries (no 401/413/415 first)', async () => {
+    for (const init of [
+      { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' },
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(1024 * 1024 + 10) },
+      { method: 'GET' },
+    ]) {
+      await expectProblem(await t.app.request('/v1/admin/nowhere', init), 404, 'NOT_FOUND')
+    }
+  })
+
+  it('a known path with another method → 405 with Allow', async () => {
     const res = await t.app.request('/v1/cities', {
       method: 'POST',
-      headers: { 'content-type': 'text/plain', 'x-app-key': DEV_KEYS.gorod },
+      headers: { 'x-app-key': DEV_KEYS.gorod },
+    })
+    await expectProblem(res, 405, 'METHOD_NOT_ALLOWED')
+    expect(res.headers.get('allow')).toBe('GET, HEAD')
+  })
+
+  it('body in a non-JSON content type → 415', async () => {
+    const res = await t.app.request('/v1/admin/ingestion/osm/enqueue', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'x-admin-token': ADMIN_TOKEN },
       body: 'hello',
     })
     await expectProblem(res, 415, 'UNSUPPORTED_MEDIA_TYPE')
   })
 
   it('body over 1 MiB → 413, whatever the route', async () => {
-    const res = await t.app.request('/v1/cities', {
+    const res = await t.app.request('/v1/admin/ingestion/osm/enqueue', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ pad: 'x'.repeat(1024 * 1024 + 10) }),

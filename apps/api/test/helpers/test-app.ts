@@ -4,6 +4,7 @@ import { buildDeps } from '../../src/bootstrap.js'
 import { type Config, configFrom } from '../../src/config.js'
 import type { AppDeps } from '../../src/platform/http/context.js'
 import { createLogger, type Logger } from '../../src/platform/log.js'
+import { testContractObserver } from './response-validation.js'
 import { createTestDatabase, type TestDatabase } from './test-db.js'
 
 export const DEV_KEYS = { gorod: 'dev-gorod-app-key', progulki: 'dev-progulki-app-key' } as const
@@ -42,7 +43,10 @@ export async function createTestApp(
   const logs = new LogCapture()
   const log = createLogger(config.logLevel, logs)
   const db = database ?? (await createTestDatabase())
-  const deps = buildDeps(config, db, log, typeof extra === 'function' ? extra(config, log) : extra)
+  const deps = buildDeps(config, db, log, {
+    contractObserver: testContractObserver(),
+    ...(typeof extra === 'function' ? extra(config, log) : extra),
+  })
   return {
     app: createApp(deps),
     deps,

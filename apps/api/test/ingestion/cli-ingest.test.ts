@@ -12,6 +12,7 @@ import { createLogger } from '../../src/platform/log.js'
 import { json } from '../helpers/http.js'
 import { describeWithOsmData, osmFile } from '../helpers/osm-data.js'
 import { spawnEntry } from '../helpers/process.js'
+import { testContractObserver } from '../helpers/response-validation.js'
 import { ADMIN_TOKEN } from '../helpers/test-app.js'
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/test-db.js'
 
@@ -65,7 +66,9 @@ describeWithOsmData('npm run cli -- ingest (local file, own process)', () => {
     const db = await openDatabase(config.database)
     try {
       const app = createApp(
-        buildDeps(configFrom({ ...env, ADMIN_API_TOKEN: ADMIN_TOKEN }), db, createLogger('silent')),
+        buildDeps(configFrom({ ...env, ADMIN_API_TOKEN: ADMIN_TOKEN }), db, createLogger('silent'), {
+          contractObserver: testContractObserver(),
+        }),
       )
       const res = await app.request(`/v1/jobs/${job.id}`, { headers: { 'X-Admin-Token': ADMIN_TOKEN } })
       expect(await json(res)).toMatchObject({ id: job.id, status: 'SUCCEEDED', stats: job.stats })

@@ -13,6 +13,8 @@ export interface ContractOperation {
   pathParams: string[]
   queryParams: string[]
   hasBody: boolean
+  /** Media types of each declared response status (HTML pages declare `text/html`). */
+  responseTypes: Record<string, string[]>
 }
 
 type Json = any
@@ -34,6 +36,12 @@ export function contractOperations(): ContractOperation[] {
         pathParams: params.filter((p) => p.in === 'path').map((p) => p.name),
         queryParams: params.filter((p) => p.in === 'query').map((p) => p.name),
         hasBody: Boolean(op.requestBody),
+        responseTypes: Object.fromEntries(
+          Object.entries<Json>(op.responses ?? {}).map(([status, r]) => [
+            status,
+            Object.keys(r.content ?? {}),
+          ]),
+        ),
       })
     }
   }
@@ -45,7 +53,7 @@ export function fillPath(op: ContractOperation, value: (name: string) => string)
   return op.path.replace(/\{([^}]+)\}/g, (_, name: string) => value(name))
 }
 
-function resolve(schema: Json): Json {
+export function resolve(schema: Json): Json {
   if (schema?.$ref) {
     const name = String(schema.$ref).replace('#/components/schemas/', '')
     return resolve(CONTRACT.components.schemas[name])
@@ -53,36 +61,69 @@ function resolve(schema: Json): Json {
   return schema
 }
 
-/**
- * The failures of `value` against a contract schema (the subset the contract uses: type, required,
- * properties, items, enum); empty when it conforms.
- */
-export function schemaErrors(schemaOrRef: Json, value: unknown, at = '$'): string[] {
-  const schema = resolve(schemaOrRef)
-  if (!schema) return []
-  const errors: string[] = []
-  const type = schema.type as string | undefined
-  const actual = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value
-  if (type === 'integer') {
-    if (!Number.isInteger(value)) errors.push(`${at}: not an integer`)
-  } else if (type && type !== actual) {
-    errors.push(`${at}: ${actual}, want ${type}`)
-    return errors
-  }
-  if (schema.enum && !schema.enum.includes(value)) errors.push(`${at}: ${String(value)} not in enum`)
-  if (type === 'object' && value && typeof value === 'object') {
-    const obj = value as Record<string, unknown>
-    for (const key of schema.required ?? []) if (!(key in obj)) errors.push(`${at}.${key}: missing`)
-    for (const [key, sub] of Object.entries<Json>(schema.properties ?? {})) {
-      if (key in obj) errors.push(...schemaErrors(sub, obj[key], `${at}.${key}`))
-    }
-  }
-  if (type === 'array' && Array.isArray(value) && schema.items) {
-    value.forEach((v, i) => {
-      errors.push(...schemaErrors(schema.items, v, `${at}[${i}]`))
-    })
-  }
-  return errors
+/** A parameter's or body's schema from the contract (refs resolved one level). */
+export function parameterSchemas(op: ContractOperation): Record<string, Json> {
+  const item = CONTRACT.paths[op.path]
+  const raw = item[op.method.toLowerCase()]
+  const params: Json[] = [...(item.parameters ?? []), ...(raw.parameters ?? [])]
+  return Object.fromEntries(params.map((p) => [p.name, resolve(p.schema)]))
 }
 
-export const PROBLEM_SCHEMA: Json = { $ref: '#/components/schemas/Problem' }
+export function bodySchema(op: ContractOperation): Json | null {
+  const raw = CONTRACT.paths[op.path][op.method.toLowerCase()]
+  return resolve(raw.requestBody?.content?.['application/json']?.schema) ?? null
+}
+
+/**
+ * The contract's own examples and edge values of a schema: examples, defaults, enum members, the
+ * bounds and one step past them, the shortest and longest strings, an empty array, and `null` where
+ * it is nullable. Values the contract names are where a service most often breaks.
+ */
+export function edgeValues(schemaOrRef: Json): unknown[] {
+  const schema = resolve(schemaOrRef)
+  if (!schema || typeof schema !== 'object') return []
+  const out: unknown[] = []
+  const push = (...v: unknown[]) => out.push(...v)
+  if ('example' in schema) push(schema.example)
+  if (Array.isArray(schema.examples)) push(...schema.examples)
+  if ('default' in schema) push(schema.default)
+  if (Array.isArray(schema.enum)) push(...schema.enum)
+  if ('const' in schema) push(schema.const)
+  for (const alt of [...(schema.anyOf ?? []), ...(schema.oneOf ?? [])]) push(...edgeValues(alt))
+  const types: string[] = Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : []
+  if (types.includes('null') || schema.nullable) push(null)
+  if (types.includes('integer') || types.includes('number')) {
+    const step = types.includes('integer') ? 1 : 0.000001
+    for (const bound of [schema.minimum, schema.exclusiveMinimum])
+      if (typeof bound === 'number') push(bound, bound - step)
+    for (const bound of [schema.maximum, schema.exclusiveMaximum])
+      if (typeof bound === 'number') push(bound, bound + step)
+    push(0)
+  }
+  if (types.includes('string')) {
+    if (typeof schema.minLength === 'number')
+      push('a'.repeat(schema.minLength), 'a'.repeat(Math.max(0, schema.minLength - 1)))
+    if (typeof schema.maxLength === 'number')
+      push('я'.repeat(schema.maxLength), 'я'.repeat(schema.maxLength + 1))
+    push('')
+  }
+  if (types.includes('array'))
+    push(
+      [],
+      ...edgeValues(schema.items)
+        .slice(0, 3)
+        .map((v) => [v]),
+    )
+  if (types.includes('object') && schema.properties) push({}, edgeObject(schema, 0), edgeObject(schema, 1))
+  return out
+}
+
+/** An object whose every property takes its `pick`-th edge value (first or second). */
+function edgeObject(schema: Json, pick: number): Record<string, unknown> {
+  const obj: Record<string, unknown> = {}
+  for (const [key, sub] of Object.entries<Json>(schema.properties ?? {})) {
+    const values = edgeValues(sub)
+    if (values.length) obj[key] = values[Math.min(pick, values.length - 1)]
+  }
+  return obj
+}

@@ -168,6 +168,49 @@ describe('signed operations (QStash callback, cron), from the contract', () => {
   })
 })
 
+describe('account (Bearer) operations, from the contract', () => {
+  const bearerOps = OPS.filter((o) => o.security.includes('Bearer'))
+  const gorod = { 'X-App-Key': DEV_KEYS.gorod }
+  const account = async () =>
+    json(await t.app.request('/v1/accounts', { method: 'POST', headers: gorod })) as Promise<{
+      access_token: string
+    }>
+
+  it('the contract names the Bearer operations, each with the app key too', () => {
+    expect(bearerOps.length).toBeGreaterThanOrEqual(3)
+    for (const op of bearerOps) expect(op.security).toContain('AppKey')
+  })
+
+  it.each(bearerOps.map((o) => [`${o.method} ${o.path}`, o] as const))(
+    "%s: missing token 401, garbage 401, another tenant's token 403, a deleted account's token 401",
+    async (_name, op) => {
+      const call = (headers: Record<string, string>) => t.app.request(request(op, headers))
+      const missing = await call(gorod)
+      expect(missing.status).toBe(401)
+      expect((await json(missing)).code).toBe('ACCOUNT_TOKEN_REQUIRED')
+      const garbage = await call({ ...gorod, Authorization: 'Bearer eyJhbGciOiJub25lIn0.e30.' })
+      expect(garbage.status).toBe(401)
+      const { access_token } = await account()
+      const other = await call({ 'X-App-Key': DEV_KEYS.progulki, Authorization: `Bearer ${access_token}` })
+      expect(other.status).toBe(403)
+      expect((await json(other)).code).toBe('ACCOUNT_TENANT_MISMATCH')
+      const ok = await call({ ...gorod, Authorization: `Bearer ${access_token}` })
+      expect([200, 202]).toContain(ok.status)
+      const doomed = await account()
+      const del = await t.app.request('/v1/me', {
+        method: 'DELETE',
+        headers: { ...gorod, Authorization: `Bearer ${doomed.access_token}` },
+      })
+      expect(del.status).toBe(202)
+      if (op.method !== 'DELETE') {
+        const gone = await call({ ...gorod, Authorization: `Bearer ${doomed.access_token}` })
+        expect(gone.status).toBe(401)
+        expect((await json(gone)).code).toBe('ACCOUNT_INACTIVE')
+      }
+    },
+  )
+})
+
 describe('tenant isolation, from the contract', () => {
   it('the second tenant does not offer kazan; the first does', async () => {
     const cities = async (key: string) =>

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import { sql } from 'kysely'
 import { dateInZone } from '../../platform/clock.js'
-import { isUniqueViolation } from '../../platform/db/errors.js'
+import { isForeignKeyViolation, isUniqueViolation } from '../../platform/db/errors.js'
 import type { RunTrigger } from '../../platform/db/schema.js'
 import type { AppDeps } from '../../platform/http/context.js'
 import { AppError } from '../../platform/http/errors.js'
@@ -32,58 +32,99 @@ export function idempotencyKey(type: string, city: string, boundaryRef: string, 
  * however concurrently it is asked, one key makes one run: the unique key decides, inside one
  * transaction that also hands a new run to the local queue. `jobs: null` records the run without
  * delivering it (the CLI runs it in its own process).
+ *
+ * Round trips of a new key: BEGIN, one statement that inserts the run or returns the run already
+ * holding the key, the queue's own INSERT (pg-boss `send()` in the same transaction), COMMIT: the
+ * same as the bare durable work. The city's identity comes from a per-database cache.
  */
 export async function enqueueRun(
   deps: JobDeps,
   input: EnqueueInput,
 ): Promise<{ run: RunRow; deduplicated: boolean }> {
   const { db } = deps.database
-  const city = await findCityBySlug(db, input.city)
+  const city = await cityIdentity(deps.database, input.city)
   if (!city) throw new AppError('CITY_NOT_FOUND', `Город «${input.city}» не найден`)
   const boundaryRef = input.boundaryRef ?? String(city.osm_relation_id)
   const date = input.date ?? dateInZone(deps.clock.now(), city.timezone)
   const key = idempotencyKey(input.type, city.slug, boundaryRef, date)
 
-  // The common repeat (a retried request, a second cron tick) is answered by one indexed read,
-  // without opening a write transaction.
-  const known = await findRunByKey(db, key)
-  if (known) return replay(deps, known, input.source)
-
-  let created: RunRow | null = null
+  let found: (RunRow & { inserted: boolean }) | undefined
   try {
-    created = await db.transaction().execute(async (trx) => {
-      const inserted = await trx
-        .insertInto('ingestion_run')
-        .values({
-          type: input.type,
-          city_id: city.id,
-          boundary_ref: boundaryRef,
-          run_date: date,
-          idempotency_key: key,
-          source: JSON.stringify(input.source),
-          trigger: input.trigger,
-          max_attempts: deps.config.jobs.maxAttempts,
-        })
-        .onConflict((oc) => oc.column('idempotency_key').doNothing())
-        .returningAll()
-        .executeTakeFirst()
-      if (!inserted) return null
-      if (deps.jobs) await deps.jobs.dispatch(inserted.id, trx)
-      return { ...inserted, city_slug: city.slug, created_cursor: inserted.created_at.toISOString() }
+    found = await db.transaction().execute(async (trx) => {
+      // Inserted, or the committed run that holds the key, in one statement. A run committed by a
+      // concurrent request after this statement's snapshot is neither: it is read below.
+      const { rows } = await sql<RunRow & { inserted: boolean }>`
+        WITH ins AS (
+          INSERT INTO ingestion_run
+            (type, city_id, boundary_ref, run_date, idempotency_key, source, trigger, max_attempts)
+          VALUES (${input.type}, ${city.id}, ${boundaryRef}, ${date}, ${key},
+            ${JSON.stringify(input.source)}::jsonb, ${input.trigger}, ${deps.config.jobs.maxAttempts})
+          ON CONFLICT (idempotency_key) DO NOTHING
+          RETURNING *)
+        SELECT ins.*, ${city.slug}::text AS city_slug, ${cursorOf('ins.created_at')} AS created_cursor,
+          true AS inserted FROM ins
+        UNION ALL
+        SELECT r.*, ${city.slug}::text, ${cursorOf('r.created_at')}, false FROM ingestion_run r
+        WHERE r.idempotency_key = ${key} AND NOT EXISTS (SELECT 1 FROM ins)`.execute(trx)
+      const row = rows[0]
+      if (row?.inserted && deps.jobs) await deps.jobs.dispatch(row.id, trx)
+      return row
     })
   } catch (err) {
+    if (isForeignKeyViolation(err)) {
+      // The cached city was removed from the database since.
+      forgetCities(deps.database)
+      throw new AppError('CITY_NOT_FOUND', `Город «${input.city}» не найден`)
+    }
     // ON CONFLICT covers the key; a race on another unique index would surface here.
     if (!isUniqueViolation(err)) throw err
   }
 
-  if (created) {
-    await handOver(deps, created.id)
-    return { run: created, deduplicated: false }
+  if (found) {
+    const { inserted, ...run } = found
+    if (inserted) {
+      await handOver(deps, run.id)
+      return { run, deduplicated: false }
+    }
+    return replay(deps, run, input.source)
   }
   // Lost the race to a concurrent request for the same key: its run is committed now.
   const existing = await findRunByKey(db, key)
   if (!existing) throw new Error(`run with key ${key} neither inserted nor found`)
   return replay(deps, existing, input.source)
+}
+
+/** The keyset cursor, microsecond-exact, as `jobs.queries.ts` lists runs. */
+function cursorOf(column: 'ins.created_at' | 'r.created_at') {
+  return sql.raw(`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`)
+}
+
+type CityIdentity = { id: number; slug: string; osm_relation_id: number | string; timezone: string }
+const CITY_TTL_MS = 60_000
+const cityCache = new WeakMap<object, Map<string, { city: CityIdentity; at: number }>>()
+
+/**
+ * A city's identity (id, slug, relation, time zone), cached per database for a minute: these columns
+ * are set by the seed migrations and never change while the service runs. Unknown slugs are not
+ * cached, so a city added to the database is found at once.
+ */
+async function cityIdentity(database: JobDeps['database'], slug: string): Promise<CityIdentity | null> {
+  let cache = cityCache.get(database)
+  if (!cache) {
+    cache = new Map()
+    cityCache.set(database, cache)
+  }
+  const hit = cache.get(slug)
+  if (hit && Date.now() - hit.at < CITY_TTL_MS) return hit.city
+  const row = await findCityBySlug(database.db, slug)
+  if (!row) return null
+  const city = { id: row.id, slug: row.slug, osm_relation_id: row.osm_relation_id, timezone: row.timezone }
+  cache.set(slug, { city, at: Date.now() })
+  return city
+}
+
+function forgetCities(database: JobDeps['database']): void {
+  cityCache.delete(database)
 }
 
 /**

@@ -92,8 +92,18 @@ export const StagedPoiSchema = z
     gate_results: z.record(z.string(), GateResultSchema).nullable(),
     gates_evaluated_at: z.string().nullable(),
     review: z
-      .object({ state: z.literal('rejected'), by: z.string(), reason: z.string(), at: z.string() })
-      .nullable(),
+      .object({
+        state: z.enum(['rejected', 'restored']).openapi({
+          description:
+            '`rejected`: an editor keeps the row unpublished; `restored`: an editor withdrew a rejection ' +
+            '(the next publish run decides on the gates alone). `by`, `reason` and `at` are the last decision.',
+        }),
+        by: z.string(),
+        reason: z.string(),
+        at: z.string(),
+      })
+      .nullable()
+      .openapi({ description: 'The last editor decision on the row; null when no editor has decided.' }),
     published_poi: z
       .object({ id: z.number().int(), published: z.boolean(), unpublished_reason: z.string().nullable() })
       .nullable(),

@@ -5,6 +5,7 @@ import type { Database } from '../db/client.js'
 import type { JobQueue } from '../jobs/queue.js'
 import type { JobHandlers } from '../jobs/types.js'
 import type { Logger } from '../log.js'
+import type { ContractObserver } from './response-contract.js'
 
 /** What handlers receive through `c.var.deps`: never imported globals, so tests hand in their own. */
 export interface AppDeps {
@@ -20,6 +21,8 @@ export interface AppDeps {
   jobHandlers?: JobHandlers
   /** Token signing keys, loaded at start; absent: loaded once on first use (outside any transaction). */
   keyRing?: KeyRing
+  /** Sees every answer checked against the contract (the test suite); VALIDATE_RESPONSES logs instead. */
+  contractObserver?: ContractObserver
 }
 
 export interface Tenant {

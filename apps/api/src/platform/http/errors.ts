@@ -6,6 +6,7 @@
 export const ERRORS = {
   VALIDATION_FAILED: { status: 400, title: 'Некорректный запрос' },
   MALFORMED_BODY: { status: 400, title: 'Тело запроса не является корректным JSON' },
+  MALFORMED_REQUEST: { status: 400, title: 'Запрос не является корректным HTTP' },
   APP_KEY_REQUIRED: { status: 401, title: 'Требуется ключ приложения (X-App-Key)' },
   APP_KEY_INVALID: { status: 401, title: 'Неизвестный ключ приложения' },
   ADMIN_TOKEN_REQUIRED: { status: 401, title: 'Требуется токен администратора (X-Admin-Token)' },
@@ -34,6 +35,7 @@ export const ERRORS = {
   MEDIA_REJECTED: { status: 415, title: 'Файл не является допустимым изображением или аудио' },
   RANGE_NOT_SATISFIABLE: { status: 416, title: 'Запрошенный диапазон недоступен' },
   PUBLISH_GATES_FAILED: { status: 422, title: 'Публикация невозможна: не пройдены проверки' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'Заголовки запроса слишком велики' },
   IDEMPOTENCY_CONFLICT: { status: 422, title: 'Задача с этим ключом уже существует с другими параметрами' },
   TOO_MANY_REQUESTS: { status: 429, title: 'Слишком много попыток, повторите позже' },
   INTERNAL: { status: 500, title: 'Внутренняя ошибка сервера' },

@@ -58,8 +58,13 @@ export const limitBody: MiddlewareHandler<AppEnv> = (c, next) =>
  * A request that carries a body must say it is JSON: every body this API takes is JSON, and a body in
  * another type would otherwise skip validation.
  */
+/** HTML forms posted by a browser (the web deletion page): the only bodies that are not JSON. */
+export const FORM_PATHS = new Set(['/account-deletion'])
+const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i
+
 export const requireJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (BODY_METHODS.has(c.req.method) && !isRawUpload(c.req.path, c.req.method)) {
+  const form = FORM_PATHS.has(c.req.path) && FORM_TYPE.test(c.req.header('content-type') ?? '')
+  if (BODY_METHODS.has(c.req.method) && !form && !isRawUpload(c.req.path, c.req.method)) {
     const length = c.req.header('content-length')
     const hasBody = length !== undefined ? length !== '0' : c.req.raw.body !== null
     const type = c.req.header('content-type') ?? ''

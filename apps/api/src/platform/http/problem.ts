@@ -64,14 +64,25 @@ const DESCRIPTIONS: Record<number, string> = {
   401: 'Missing or invalid credentials.',
   403: 'Credentials valid in form but not allowed.',
   404: 'Not found.',
+  405: 'The path exists, the method does not (`Allow` lists the methods).',
   409: 'Conflict with the current state.',
   413: 'Body larger than 1 MiB.',
   415: 'Body is not application/json (or an uploaded file is not an allowed medium).',
+  431: 'Request line and headers over 16 KiB (answered before the app, never on an operation).',
   416: 'The requested byte range lies outside the file.',
   422: 'Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`).',
   429: 'Too many attempts in the current window (see Retry-After).',
   500: 'Unexpected error (no internals are disclosed).',
   503: 'A dependency (the database) is unavailable.',
+}
+
+/** The contract's description of an error status: what it means and which codes answer it. */
+export function errorDescription(status: number): string {
+  const codes = Object.entries(ERRORS)
+    .filter(([, e]) => e.status === status)
+    .map(([c]) => `\`${c}\``)
+    .join(', ')
+  return `${DESCRIPTIONS[status] ?? 'Error.'} Codes: ${codes}.`
 }
 
 /** OpenAPI responses for the given statuses, every one a Problem; spread into each route's responses. */
@@ -83,12 +94,8 @@ export function errorResponses<S extends number>(...statuses: S[]) {
   >
   for (const s of [...new Set([400 as S, ...statuses, 500 as S])]) {
     if (!known.has(s)) throw new Error(`No error code maps to status ${s}`)
-    const codes = Object.entries(ERRORS)
-      .filter(([, e]) => e.status === s)
-      .map(([c]) => `\`${c}\``)
-      .join(', ')
     out[s] = {
-      description: `${DESCRIPTIONS[s] ?? 'Error.'} Codes: ${codes}.`,
+      description: errorDescription(s),
       content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } },
     }
   }

@@ -17,6 +17,8 @@ export interface FetchDeps {
   overpassTimeoutSeconds: number
   overpassMaxBytes: number
   downloadMaxBytes: number
+  /** Longest silence once an answer has started. */
+  idleTimeoutMs: number
   userAgent: string
   fetch?: typeof fetch
 }
@@ -54,6 +56,7 @@ export async function fetchSource(
       const got = await downloadExtract(source.url, workDir, {
         maxBytes: deps.downloadMaxBytes,
         timeoutSeconds: EXTRACT_TIMEOUT_SECONDS,
+        idleTimeoutMs: deps.idleTimeoutMs,
         userAgent: deps.userAgent,
         log: ctx.log,
         signal: ctx.signal,

@@ -47,6 +47,7 @@ function pipelineHandler(target: Target, deps: IngestionDeps): JobHandler {
         timeoutSeconds: ing.overpassTimeoutSeconds,
         maxBytes: ing.overpassMaxBytes,
         maxTries: ing.overpassMaxTries,
+        idleTimeoutMs: ing.upstreamIdleTimeoutSeconds * 1000,
         userAgent,
         log: deps.log,
         ...(deps.fetch ? { fetch: deps.fetch } : {}),
@@ -54,6 +55,7 @@ function pipelineHandler(target: Target, deps: IngestionDeps): JobHandler {
     overpassTimeoutSeconds: ing.overpassTimeoutSeconds,
     overpassMaxBytes: ing.overpassMaxBytes,
     downloadMaxBytes: ing.downloadMaxBytes,
+    idleTimeoutMs: ing.upstreamIdleTimeoutSeconds * 1000,
     userAgent,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   }

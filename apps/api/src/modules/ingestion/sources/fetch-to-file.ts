@@ -28,19 +28,25 @@ const SNIPPET_BYTES = 2_048
  * become `UpstreamError`s; a cancellation by the caller is rethrown as the caller's reason.
  */
 export async function fetchToFile(opts: FetchToFileOptions): Promise<FetchToFileResult> {
+  // One controller, held by this frame and by its own timers, is the only signal fetch sees. Not
+  // `AbortSignal.any([..., AbortSignal.timeout()])`: a combined signal keeps its sources only weakly,
+  // so a timeout signal nobody else references can be garbage-collected before it fires, and the
+  // request then waits for whatever deadline is left (see docs/reliability.md).
   const ctrl = new AbortController()
   let timedOut: 'total' | 'idle' | null = null
-  const expire = (kind: 'total' | 'idle') => () => {
+  const expire = (kind: 'total' | 'idle') => {
     timedOut = kind
     ctrl.abort()
   }
-  const total = setTimeout(expire('total'), opts.totalMs)
-  let idle: NodeJS.Timeout | undefined
-  const touch = () => {
-    clearTimeout(idle)
-    idle = setTimeout(expire('idle'), opts.idleMs)
-  }
-  const signal = opts.signal ? AbortSignal.any([ctrl.signal, opts.signal]) : ctrl.signal
+  const onCallerAbort = () => ctrl.abort(opts.signal?.reason)
+  if (opts.signal?.aborted) onCallerAbort()
+  else opts.signal?.addEventListener('abort', onCallerAbort, { once: true })
+  const total = new Deadline(opts.totalMs, () => expire('total'))
+  total.touch()
+  // Armed once headers arrive: before that only the total deadline applies (a server may think).
+  const idle = new Deadline(opts.idleMs, () => expire('idle'))
+  const touch = () => idle.touch()
+  const signal = ctrl.signal
   let bytes = 0
   let wrote = false
 
@@ -92,6 +98,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<FetchToFile
             throw tooLarge(`more than ${bytes - chunk.byteLength} bytes`, opts.maxBytes)
           }
           await file.write(chunk)
+          touch()
         }
       }
     } finally {
@@ -102,8 +109,56 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<FetchToFile
     if (wrote) await rm(opts.partPath, { force: true })
     return fail(err)
   } finally {
-    clearTimeout(total)
-    clearTimeout(idle)
+    total.clear()
+    idle.clear()
+    opts.signal?.removeEventListener('abort', onCallerAbort)
+  }
+}
+
+/**
+ * A deadline measured from the last `touch()` that expires only after the event loop has had a turn
+ * to deliver what arrived meanwhile: when the timer fires, the check runs once more after the loop's
+ * I/O phase (`setImmediate`), so a process that was itself too busy to read its socket does not
+ * declare a live upstream silent. A silent upstream still expires within one loop turn of `ms`.
+ */
+class Deadline {
+  private last = 0
+  private timer: NodeJS.Timeout | undefined
+  private immediate: NodeJS.Immediate | undefined
+  private done = false
+
+  constructor(
+    private readonly ms: number,
+    private readonly onExpire: () => void,
+  ) {}
+
+  /** Restarts the wait from now; the first call arms the deadline. */
+  touch(): void {
+    this.last = Date.now()
+    if (this.timer === undefined && !this.done) this.arm(this.ms)
+  }
+
+  clear(): void {
+    this.done = true
+    clearTimeout(this.timer)
+    clearImmediate(this.immediate)
+  }
+
+  private arm(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.immediate = setImmediate(() => this.check())
+    }, ms)
+  }
+
+  private check(): void {
+    if (this.done) return
+    const left = this.ms - (Date.now() - this.last)
+    if (left > 0) {
+      this.arm(left)
+      return
+    }
+    this.done = true
+    this.onExpire()
   }
 }
 

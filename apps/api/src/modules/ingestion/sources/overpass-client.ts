@@ -18,6 +18,8 @@ export interface OverpassClientOptions {
   userAgent: string
   log: Logger
   backoff?: BackoffOptions
+  /** Longest wait for an answer of `/api/status` (default 15 s). */
+  statusTimeoutMs?: number
   /** Longest wait for a rate-limit slot announced by `/api/status` (default 120 s). */
   maxSlotWaitMs?: number
   /** Added to the query timeout for transfer and queueing (default 60 s). */
@@ -149,11 +151,17 @@ export class OverpassClient {
   /** Asks the endpoint's `/api/status` when our next slot frees up; null when it cannot tell. */
   private async slotWaitMs(endpoint: string, signal?: AbortSignal): Promise<number | null> {
     const url = statusUrl(endpoint)
-    const timeout = AbortSignal.timeout(STATUS_TIMEOUT_MS)
+    // An explicit controller and timer, not `AbortSignal.any([signal, AbortSignal.timeout()])`, whose
+    // timeout source may be garbage-collected before it fires (see fetch-to-file.ts).
+    const ctrl = new AbortController()
+    const timer = setTimeout(() => ctrl.abort(), this.opts.statusTimeoutMs ?? STATUS_TIMEOUT_MS)
+    const onCallerAbort = () => ctrl.abort(signal?.reason)
+    signal?.addEventListener('abort', onCallerAbort, { once: true })
     try {
+      if (signal?.aborted) throw signal.reason
       const res = await this.fetch(url, {
         headers: { 'User-Agent': this.opts.userAgent, Accept: 'text/plain' },
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        signal: ctrl.signal,
       })
       const text = (await res.text()).slice(0, 10_000)
       const ms = res.ok ? msUntilSlot(parseOverpassStatus(text)) : null
@@ -167,6 +175,9 @@ export class OverpassClient {
       if (signal?.aborted) throw signal.reason
       this.opts.log.warn({ endpoint, reason: describe(err) }, 'overpass status unreadable')
       return null
+    } finally {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onCallerAbort)
     }
   }
 }

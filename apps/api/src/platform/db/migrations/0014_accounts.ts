@@ -111,12 +111,21 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     ALTER TABLE ingestion_run ADD CONSTRAINT ingestion_run_city_check
       CHECK ((city_id IS NULL) = (type = 'account_purge'))`.execute(db)
+  // A run without a city has no boundary either: its boundary_ref is empty.
+  await sql`ALTER TABLE ingestion_run DROP CONSTRAINT ingestion_run_boundary_ref_check`.execute(db)
+  await sql`
+    ALTER TABLE ingestion_run ADD CONSTRAINT ingestion_run_boundary_ref_check
+      CHECK (boundary_ref ~ '^[0-9]{1,12}$' OR (city_id IS NULL AND boundary_ref = ''))`.execute(db)
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`DROP TABLE rate_limit_hit, audit_event, auth_signing_key, refresh_token, account`.execute(db)
   await sql`DELETE FROM ingestion_run WHERE type = 'account_purge'`.execute(db)
   await sql`ALTER TABLE ingestion_run DROP CONSTRAINT ingestion_run_city_check`.execute(db)
+  await sql`ALTER TABLE ingestion_run DROP CONSTRAINT ingestion_run_boundary_ref_check`.execute(db)
+  await sql`
+    ALTER TABLE ingestion_run ADD CONSTRAINT ingestion_run_boundary_ref_check
+      CHECK (boundary_ref ~ '^[0-9]{1,12}$')`.execute(db)
   await sql`ALTER TABLE ingestion_run DROP CONSTRAINT ingestion_run_type_check`.execute(db)
   await sql`ALTER TABLE ingestion_run ALTER COLUMN city_id SET NOT NULL`.execute(db)
   await sql`
