@@ -14,7 +14,8 @@ import { hitLimits } from './rate-limit.js'
 
 const CSRF_COOKIE = 'gorod_deletion_csrf'
 const Html = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } })
-const slug = z.string().max(40)
+// A slug is checked before it reaches a query: a NUL or other junk is a 400, not a database error.
+const slug = z.string().regex(/^[a-z0-9-]{1,40}$/, { message: 'должен быть кодом приложения' })
 
 export const deletionPageRoute = createRoute({
   method: 'get',
