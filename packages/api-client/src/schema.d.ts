@@ -4013,7 +4013,12 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/octet-stream": string;
+                        "audio/aac": string;
+                        "audio/mpeg": string;
+                        "audio/ogg": string;
+                        "image/jpeg": string;
+                        "image/png": string;
+                        "image/webp": string;
                     };
                 };
                 /** @description The requested range. */
@@ -4022,7 +4027,12 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/octet-stream": string;
+                        "audio/aac": string;
+                        "audio/mpeg": string;
+                        "audio/ogg": string;
+                        "image/jpeg": string;
+                        "image/png": string;
+                        "image/webp": string;
                     };
                 };
                 /** @description Not modified (If-None-Match matched). */

@@ -1,5 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { errorResponses } from '../../platform/http/problem.js'
+import { AUDIO_MIMES, IMAGE_MIMES } from './media-sniff.js'
+
+/** Media is served in the type sniffed from its bytes at upload: exactly the allowed types. */
+const mediaContent = Object.fromEntries(
+  [...IMAGE_MIMES, ...AUDIO_MIMES].map((type) => [
+    type,
+    { schema: z.string().openapi({ format: 'binary' }) },
+  ]),
+)
 
 /** An app key always; an account token optionally (without one, paid content is `locked`). */
 const appKey: Array<Record<string, string[]>> = [{ AppKey: [] }, { AppKey: [], Bearer: [] }]
@@ -175,11 +184,11 @@ export const mediaRoute = createRoute({
   responses: {
     200: {
       description: 'The bytes.',
-      content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
+      content: mediaContent,
     },
     206: {
       description: 'The requested range.',
-      content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
+      content: mediaContent,
     },
     304: { description: 'Not modified (If-None-Match matched).' },
     ...errorResponses(401, 403, 404, 416),
