@@ -10,6 +10,8 @@ export interface ContractOperation {
   path: string
   /** Security schemes any of which the operation accepts (`AppKey`, `AdminToken`, `QStashSignature`, ...). */
   security: string[]
+  /** Every security alternative includes `Bearer`: the operation answers 401 without a token. */
+  bearerRequired: boolean
   pathParams: string[]
   queryParams: string[]
   hasBody: boolean
@@ -33,6 +35,10 @@ export function contractOperations(): ContractOperation[] {
         method: method.toUpperCase(),
         path,
         security: (op.security ?? CONTRACT.security ?? []).flatMap((s: Json) => Object.keys(s)),
+        // Every alternative needs a Bearer token (an optional token is an alternative without one).
+        bearerRequired:
+          ((op.security ?? CONTRACT.security ?? []) as Json[]).every((s: Json) => 'Bearer' in s) &&
+          ((op.security ?? CONTRACT.security ?? []) as Json[]).length > 0,
         pathParams: params.filter((p) => p.in === 'path').map((p) => p.name),
         queryParams: params.filter((p) => p.in === 'query').map((p) => p.name),
         hasBody: Boolean(op.requestBody),

@@ -174,10 +174,12 @@ export async function saveTourDraft(
       versionId = Number(row.id)
       await trx.updateTable('tour').set({ draft_version_id: versionId }).where('id', '=', tourId).execute()
     }
-    await trx
-      .insertInto('tour_stop')
-      .values(stops.map((s) => ({ ...s, version_id: versionId })))
-      .execute()
+    // A draft may have no stops yet (the publish gates require two); an empty INSERT is not SQL.
+    if (stops.length)
+      await trx
+        .insertInto('tour_stop')
+        .values(stops.map((s) => ({ ...s, version_id: versionId })))
+        .execute()
     await trx.updateTable('tour').set({ updated_at: new Date() }).where('id', '=', tourId).execute()
     const outcome: SaveOutcome = inserted ? 'created' : 'changed'
     await recordAudit(trx, by, 'tour', tourId, inserted ? 'create_draft' : 'update_draft', {
