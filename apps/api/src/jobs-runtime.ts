@@ -1,5 +1,11 @@
 import type { Config } from './config.js'
 import { PURGE_JOB_TYPE, purgeAccountHandler } from './modules/accounts/index.js'
+import {
+  CONTENT_IMPORT_JOB_TYPE,
+  contentCities,
+  createContentImportHandler,
+  enqueueContentImport,
+} from './modules/catalog/index.js'
 import { createIngestionHandlers } from './modules/ingestion/index.js'
 import { enqueueDaily } from './modules/jobs/index.js'
 import { thenBuildTiles } from './modules/maps/index.js'
@@ -22,7 +28,9 @@ export interface ChainDeps {
 /**
  * The `{ type → handler }` map: every job type this deployment can run. With `chain`, an `osm` run
  * that succeeds enqueues the `publish` run of its city and run date (idempotent: a repeated delivery
- * of the finished run finds the same publish run).
+ * of the finished run finds the same publish run), and a `publish` run that succeeds enqueues the
+ * `content_import` run of its city and date when the city has content (a failed one is retried: its
+ * POIs may be published now).
  */
 export function buildJobHandlers(
   config: Config,
@@ -32,11 +40,37 @@ export function buildJobHandlers(
   database: Database | undefined = chain?.database,
 ): JobHandlers {
   const ingestion = createIngestionHandlers({ config, log, version, ...(database ? { database } : {}) })
+  const publish = thenBuildTiles(createPublishHandler({ batchSize: config.ingestion.batchSize }))
   return {
     ...ingestion,
     osm: chain ? thenPublish(ingestion.osm, config, log, chain) : ingestion.osm,
-    publish: thenBuildTiles(createPublishHandler({ batchSize: config.ingestion.batchSize })),
+    publish: chain ? thenImportContent(publish, config, log, chain) : publish,
     [PURGE_JOB_TYPE]: purgeAccountHandler,
+    [CONTENT_IMPORT_JOB_TYPE]: createContentImportHandler(config),
+  }
+}
+
+function thenImportContent(publish: JobHandler, config: Config, log: Logger, chain: ChainDeps): JobHandler {
+  return async (ctx) => {
+    const outcome = await publish(ctx)
+    if (outcome.status !== 'succeeded') return outcome
+    const { citySlug } = runCity(ctx.run)
+    if (!(await contentCities(config.content.contentDir)).includes(citySlug)) return outcome
+    try {
+      const { run, retried } = await enqueueContentImport(
+        { database: chain.database, clock: chain.clock, config, log, jobs: chain.queue() },
+        { city: citySlug, date: ctx.run.runDate, trigger: 'chain', retryFailed: true },
+      )
+      ctx.log.info({ content_import_run_id: run.id, retried }, 'content import chained')
+    } catch (err) {
+      // The publish is checkpointed: a retry finds its work done and chains again.
+      throw new TransientJobError(
+        'CHAIN_ENQUEUE_FAILED',
+        `content import run not enqueued: ${(err as Error).message}`,
+        { cause: err },
+      )
+    }
+    return outcome
   }
 }
 

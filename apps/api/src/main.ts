@@ -5,6 +5,7 @@ import { buildDeps, prepareDatabase, VERSION } from './bootstrap.js'
 import { ConfigError, loadConfig } from './config.js'
 import { withDevAdminToken } from './dev-admin-token.js'
 import { startJobRuntime } from './jobs-runtime.js'
+import { enqueueContentImportsOnStart } from './modules/catalog/index.js'
 import { loadKeyRing } from './platform/auth/index.js'
 import { systemClock } from './platform/clock.js'
 import { answerClientErrors } from './platform/http/client-error.js'
@@ -43,6 +44,11 @@ async function main() {
     log.fatal({ err }, 'cannot start: job queue')
     process.exit(1)
   })
+  // The guide's content files, imported as jobs (one per city with content; today's run again only
+  // if it failed): a start never waits for them, and a failure to enqueue is logged, not fatal.
+  await enqueueContentImportsOnStart({ database, clock: systemClock, config, log, jobs }).catch(
+    (err: Error) => log.warn({ err: { message: err.message } }, 'content import not enqueued on start'),
+  )
   // Keys are loaded before the first request: a bad configured key stops the start, not a request.
   const keyRing = await loadKeyRing(database.db, config.auth).catch((err: Error) => {
     log.fatal({ err: { message: err.message } }, 'cannot start: auth signing keys')

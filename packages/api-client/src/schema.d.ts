@@ -486,7 +486,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -615,7 +615,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -728,7 +728,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -776,6 +776,136 @@ export interface paths {
             };
         };
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/content/{city}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enqueue a content import run: the city's tour and catalog files from CONTENT_DIR
+         * @description Idempotent per `content_import|{city}|{boundary_ref}|{date}`: the same key answers the same job (`deduplicated: true`, header `Idempotent-Replayed: true`; a failed one is run again through `POST /v1/admin/jobs/{job_id}/retry`). The job records created, changed, unchanged and failed entries in its stats; any failed entry ends it FAILED with a reason naming what is missing. 404 when the city does not exist or CONTENT_DIR has no directory for it. The body is optional.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    city: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ContentImportRequest"];
+                };
+            };
+            responses: {
+                /** @description The job (new or existing). */
+                202: {
+                    headers: {
+                        /** @description "true" when the job already existed */
+                        "Idempotent-Replayed"?: string;
+                        /** @description /v1/jobs/{job_id} */
+                        Location: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ContentImportEnqueueResult"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json (or an uploaded file is not an allowed medium). Codes: `UNSUPPORTED_MEDIA_TYPE`, `MEDIA_REJECTED`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -848,7 +978,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -976,7 +1106,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1054,7 +1184,7 @@ export interface paths {
                     cursor?: string;
                     limit?: number;
                     status?: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
-                    type?: "osm" | "helpers" | "publish" | "account_purge";
+                    type?: "osm" | "helpers" | "publish" | "account_purge" | "content_import";
                 };
                 header?: never;
                 path?: never;
@@ -1186,7 +1316,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1308,7 +1438,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1549,7 +1679,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1672,7 +1802,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1770,7 +1900,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1884,7 +2014,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2084,7 +2214,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2205,7 +2335,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2334,7 +2464,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2662,7 +2792,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2756,7 +2886,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2845,7 +2975,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2942,7 +3072,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3025,7 +3155,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3108,7 +3238,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3217,7 +3347,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3613,7 +3743,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4069,7 +4199,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4168,7 +4298,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4251,7 +4381,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4336,7 +4466,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4428,7 +4558,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4520,7 +4650,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4745,6 +4875,21 @@ export interface components {
         CityList: {
             items: components["schemas"]["City"][];
         };
+        ContentImportEnqueueResult: {
+            city: string;
+            deduplicated: boolean;
+            idempotency_key: string;
+            /** Format: uuid */
+            job_id: string;
+            /** @enum {string} */
+            status: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
+            /** @enum {string} */
+            type: "content_import";
+        };
+        ContentImportRequest: {
+            /** @description Run date; default today in the city's time zone */
+            date?: string;
+        };
         ContentSaved: {
             id: number;
             /** @enum {string} */
@@ -4848,9 +4993,9 @@ export interface components {
             /** @enum {string} */
             status: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
             /** @enum {string} */
-            trigger: "admin" | "cron" | "cli" | "chain";
+            trigger: "admin" | "cron" | "cli" | "chain" | "start";
             /** @enum {string} */
-            type: "osm" | "helpers" | "publish" | "account_purge";
+            type: "osm" | "helpers" | "publish" | "account_purge" | "content_import";
         };
         JobPage: {
             items: components["schemas"]["Job"][];

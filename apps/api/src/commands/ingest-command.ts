@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely'
 import { prepareDatabase, VERSION } from '../bootstrap.js'
 import { loadConfig } from '../config.js'
 import { buildJobHandlers } from '../jobs-runtime.js'
+import { contentCities, enqueueContentImport } from '../modules/catalog/index.js'
 import { enqueueRun, findRun, idempotencyKey, runView } from '../modules/jobs/index.js'
 import { findRunByKey } from '../modules/jobs/jobs.queries.js'
 import { retryRun } from '../modules/jobs/jobs.service.js'
@@ -84,9 +85,29 @@ export async function ingestCommand(args: string[]): Promise<number> {
         await runHere(pub.id, { database, config, log, handlers, progress: !values.json })
       published = runView((await findRun(database.db, pub.id))!)
     }
-    if (values.json) process.stdout.write(`${JSON.stringify({ ...final, publish: published }, null, 2)}\n`)
+    // A publish imports the city's content files, as a queued one chains it (a failed import of the
+    // day, before the POIs were published, is retried).
+    let imported: ReturnType<typeof runView> | null = null
+    if (
+      published?.status === 'SUCCEEDED' &&
+      (await contentCities(config.content.contentDir)).includes(values.city!)
+    ) {
+      const { run: imp } = await enqueueContentImport(deps, {
+        city: values.city!,
+        date: final.run_date,
+        trigger: 'chain',
+        retryFailed: true,
+      })
+      if (imp.status === 'QUEUED')
+        await runHere(imp.id, { database, config, log, handlers, progress: !values.json })
+      imported = runView((await findRun(database.db, imp.id))!)
+    }
+    if (values.json)
+      process.stdout.write(
+        `${JSON.stringify({ ...final, publish: published, content_import: imported }, null, 2)}\n`,
+      )
     else {
-      for (const job of published ? [final, published] : [final]) {
+      for (const job of [final, published, imported].filter((j) => j !== null)) {
         process.stdout.write(`${job.type} job ${job.id}: ${job.status}\n`)
         if (job.stats) process.stdout.write(`${JSON.stringify(job.stats, null, 2)}\n`)
         if (job.error) process.stdout.write(`error ${job.error.code}: ${job.error.message}\n`)

@@ -3,6 +3,7 @@ import type { AppEnv } from '../../platform/http/context.js'
 import { AppError } from '../../platform/http/errors.js'
 import { decodeIdCursor, encodeIdCursor } from '../../platform/http/id-cursor.js'
 import type {
+  enqueueContentImportRoute,
   listItemsRoute,
   listToursRoute,
   publishItemRoute,
@@ -19,6 +20,8 @@ import {
   saveCatalogItem,
   unpublishCatalogItem,
 } from './catalog.service.js'
+import { contentCities } from './content-import.js'
+import { enqueueContentImport } from './content-import-job.js'
 import { storeMedia } from './media.service.js'
 import { localMediaStore } from './media-store.js'
 import { mediaUrl } from './public.service.js'
@@ -157,5 +160,32 @@ export const uploadMediaHandler: RouteHandler<typeof uploadMediaRoute, AppEnv> =
       created,
     },
     200,
+  )
+}
+
+export const enqueueContentImportHandler: RouteHandler<typeof enqueueContentImportRoute, AppEnv> = async (
+  c,
+) => {
+  const { city } = c.req.valid('param')
+  const body = (c.req.valid('json') as { date?: string } | undefined) ?? {}
+  const { deps } = c.var
+  if (!(await contentCities(deps.config.content.contentDir)).includes(city))
+    throw new AppError('CONTENT_NOT_FOUND', `Для города «${city}» нет файлов контента`)
+  const { run, deduplicated } = await enqueueContentImport(
+    { ...deps, jobs: deps.jobs ?? null },
+    { city, ...(body.date ? { date: body.date } : {}), trigger: 'admin' },
+  )
+  c.header('Location', `/v1/jobs/${run.id}`)
+  if (deduplicated) c.header('Idempotent-Replayed', 'true')
+  return c.json(
+    {
+      job_id: run.id,
+      status: run.status,
+      type: 'content_import' as const,
+      city: run.city_slug ?? city,
+      idempotency_key: run.idempotency_key,
+      deduplicated,
+    },
+    202,
   )
 }

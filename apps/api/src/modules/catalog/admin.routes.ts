@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { errorResponses } from '../../platform/http/problem.js'
+import { enqueuedResponse } from '../jobs/index.js'
 import { CONTENT_LICENSES, TRIGGER_RADIUS_M } from './gates.js'
 
 const admin = [{ AdminToken: [] }]
@@ -284,5 +285,59 @@ export const uploadMediaRoute = createRoute({
   responses: {
     200: { description: 'The stored medium.', content: { 'application/json': { schema: MediaSchema } } },
     ...errorResponses(401, 403, 413, 415),
+  },
+})
+
+const CityParam = z.object({
+  city: slug.openapi({ param: { name: 'city', in: 'path' }, example: 'sergiev-posad' }),
+})
+
+export const ContentImportBodySchema = z
+  .strictObject({
+    date: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'must be a date YYYY-MM-DD' })
+      // An impossible date (2030-13-45) is an invalid Date whose toISOString() throws: a 500.
+      .refine(
+        (s) =>
+          !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) &&
+          new Date(`${s}T00:00:00Z`).toISOString().startsWith(s),
+        { message: 'must be a real calendar date' },
+      )
+      .optional()
+      .openapi({ description: "Run date; default today in the city's time zone" }),
+  })
+  .openapi('ContentImportRequest')
+
+export const ContentImportEnqueueResultSchema = z
+  .object({
+    job_id: z.uuid(),
+    status: z.enum(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']),
+    type: z.literal('content_import'),
+    city: z.string(),
+    idempotency_key: z.string(),
+    deduplicated: z.boolean(),
+  })
+  .openapi('ContentImportEnqueueResult')
+
+export const enqueueContentImportRoute = createRoute({
+  method: 'post',
+  path: '/v1/admin/content/{city}/import',
+  tags: ['catalog-admin'],
+  summary: "Enqueue a content import run: the city's tour and catalog files from CONTENT_DIR",
+  description:
+    'Idempotent per `content_import|{city}|{boundary_ref}|{date}`: the same key answers the same job ' +
+    '(`deduplicated: true`, header `Idempotent-Replayed: true`; a failed one is run again through ' +
+    '`POST /v1/admin/jobs/{job_id}/retry`). The job records created, changed, unchanged and failed ' +
+    'entries in its stats; any failed entry ends it FAILED with a reason naming what is missing. ' +
+    '404 when the city does not exist or CONTENT_DIR has no directory for it. The body is optional.',
+  security: admin,
+  request: {
+    params: CityParam,
+    body: { required: false, content: { 'application/json': { schema: ContentImportBodySchema } } },
+  },
+  responses: {
+    202: enqueuedResponse(ContentImportEnqueueResultSchema),
+    ...errorResponses(401, 403, 404, 413, 415, 422),
   },
 })

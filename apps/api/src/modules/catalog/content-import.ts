@@ -91,17 +91,28 @@ function describe(err: unknown): string[] {
   return [(err as Error).message]
 }
 
+/** The city directories under a content directory, sorted; none when the directory does not exist. */
+export async function contentCities(dir: string): Promise<string[]> {
+  const dirents = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return []
+    throw err
+  })
+  return dirents
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()
+}
+
 export async function importContent(
   db: Kysely<DB>,
   store: MediaStore,
   limits: Pick<ContentConfig, 'maxImageBytes' | 'maxAudioBytes'>,
   dir: string,
+  /** Only this city's directory (the `content_import` job imports one city per run). */
+  only?: { city: string },
 ): Promise<ImportReport> {
   const entries: ImportEntry[] = []
-  const cities = (await readdir(dir, { withFileTypes: true }))
-    .filter((d) => d.isDirectory())
-    .map((d) => d.name)
-    .sort()
+  const cities = (await contentCities(dir)).filter((c) => !only || c === only.city)
   const media = async (base: string, ref: z.infer<typeof MediaRef> | undefined) => {
     if (!ref) return undefined
     const bytes = await readFile(join(base, ref.file))

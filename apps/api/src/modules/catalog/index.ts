@@ -6,6 +6,7 @@ import type { AppEnv } from '../../platform/http/context.js'
 import { AppError } from '../../platform/http/errors.js'
 import { createRouter } from '../../platform/http/router.js'
 import {
+  enqueueContentImportHandler,
   listItemsHandler,
   listToursHandler,
   publishItemHandler,
@@ -17,6 +18,7 @@ import {
   uploadMediaHandler,
 } from './admin.handlers.js'
 import {
+  enqueueContentImportRoute,
   listItemsRoute,
   listToursRoute,
   publishItemRoute,
@@ -37,7 +39,13 @@ export {
   saveCatalogItem,
   unpublishCatalogItem,
 } from './catalog.service.js'
-export { type ImportReport, importContent } from './content-import.js'
+export { contentCities, type ImportReport, importContent } from './content-import.js'
+export {
+  CONTENT_IMPORT_JOB_TYPE,
+  createContentImportHandler,
+  enqueueContentImport,
+  enqueueContentImportsOnStart,
+} from './content-import-job.js'
 export { endEntitlement, grantEntitlement, ownedItemIds } from './entitlements.service.js'
 export { storeMedia } from './media.service.js'
 export { localMediaStore, type MediaStore } from './media-store.js'
@@ -67,6 +75,7 @@ export function catalogRouter() {
     '/v1/admin/catalog',
     '/v1/admin/catalog/*',
     '/v1/admin/media',
+    '/v1/admin/content/*',
   ])
     router.use(p, requireAdmin)
   router.use('/v1/admin/media', uploadLimit)
@@ -85,4 +94,5 @@ export function catalogRouter() {
     .openapi(publishItemRoute, publishItemHandler)
     .openapi(unpublishItemRoute, unpublishItemHandler)
     .openapi(uploadMediaRoute, uploadMediaHandler)
+    .openapi(enqueueContentImportRoute, enqueueContentImportHandler)
 }

@@ -24,7 +24,7 @@ import { requireCronCaller, requireQStashSignature } from './signed-request.js'
 
 export { findRun } from './jobs.queries.js'
 export { enqueuedResponse, JobSchema } from './jobs.routes.js'
-export { enqueueDaily, enqueueRun, idempotencyKey, type JobDeps } from './jobs.service.js'
+export { enqueueDaily, enqueueRun, idempotencyKey, type JobDeps, retryRun } from './jobs.service.js'
 export { runView } from './run-view.js'
 
 export function jobsRouter() {

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { errorResponses } from '../../platform/http/problem.js'
 
-export const RUN_TYPES = ['osm', 'helpers', 'publish', 'account_purge'] as const
+export const RUN_TYPES = ['osm', 'helpers', 'publish', 'account_purge', 'content_import'] as const
 export const RUN_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const
 
 export const JobSchema = z
@@ -17,7 +17,7 @@ export const JobSchema = z
     run_date: z.string().openapi({ example: '2026-11-28' }),
     idempotency_key: z.string().openapi({ example: 'osm|moscow|102269|2026-11-28' }),
     source: z.record(z.string(), z.unknown()).openapi({ example: { kind: 'overpass' } }),
-    trigger: z.enum(['admin', 'cron', 'cli', 'chain']),
+    trigger: z.enum(['admin', 'cron', 'cli', 'chain', 'start']),
     attempts: z.number().int(),
     max_attempts: z.number().int(),
     cancel_requested: z.boolean(),

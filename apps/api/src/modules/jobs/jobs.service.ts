@@ -15,7 +15,7 @@ export type JobDeps = Pick<AppDeps, 'database' | 'clock' | 'config' | 'log'> & {
 }
 
 export interface EnqueueInput {
-  type: 'osm' | 'helpers' | 'publish'
+  type: 'osm' | 'helpers' | 'publish' | 'content_import'
   city: string
   boundaryRef?: string
   date?: string
@@ -224,6 +224,8 @@ export async function retryRun(deps: JobDeps, id: string): Promise<RunRow> {
         finished_at: null,
         error_code: null,
         error_message: null,
+        // What a failed attempt recorded (an import's refused files) is not this attempt's.
+        stats: null,
         worker_id: null,
         max_attempts: sql`attempts + ${deps.config.jobs.maxAttempts}`,
         updated_at: sql`now()`,

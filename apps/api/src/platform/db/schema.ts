@@ -42,7 +42,7 @@ export interface TenantCitiesTable {
 }
 
 export type RunStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED'
-export type RunTrigger = 'admin' | 'cron' | 'cli' | 'chain'
+export type RunTrigger = 'admin' | 'cron' | 'cli' | 'chain' | 'start'
 /** A staged row's change state: derived from the row and the city's runs, not stored (ADR 009). */
 export type ChangeState = 'new' | 'changed' | 'unchanged' | 'missing'
 

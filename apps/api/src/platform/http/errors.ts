@@ -31,6 +31,7 @@ export const ERRORS = {
   TOUR_NOT_FOUND: { status: 404, title: 'Тур не найден' },
   CATALOG_ITEM_NOT_FOUND: { status: 404, title: 'Позиция каталога не найдена' },
   MEDIA_NOT_FOUND: { status: 404, title: 'Медиафайл не найден' },
+  CONTENT_NOT_FOUND: { status: 404, title: 'Нет файлов контента для города' },
   MEDIA_LOCKED: { status: 403, title: 'Медиафайл доступен только после покупки тура' },
   MEDIA_REJECTED: { status: 415, title: 'Файл не является допустимым изображением или аудио' },
   RANGE_NOT_SATISFIABLE: { status: 416, title: 'Запрошенный диапазон недоступен' },

@@ -117,7 +117,7 @@ export async function saveCheckpoint(db: Kysely<DB>, runId: string, workerId: st
 
 type Finish =
   | { status: 'SUCCEEDED'; stats: Record<string, unknown> }
-  | { status: 'FAILED'; code: string; message: string }
+  | { status: 'FAILED'; code: string; message: string; stats?: Record<string, unknown> }
   | { status: 'CANCELLED' }
 
 /** Ends a run this worker holds. False when it no longer holds it (lease lost): then nothing changes. */
@@ -138,7 +138,11 @@ export async function finishRun(
         ? { stats: JSON.stringify(finish.stats), error_code: null, error_message: null, checkpoint: null }
         : {}),
       ...(finish.status === 'FAILED'
-        ? { error_code: finish.code, error_message: finish.message.slice(0, 2000) }
+        ? {
+            error_code: finish.code,
+            error_message: finish.message.slice(0, 2000),
+            ...(finish.stats ? { stats: JSON.stringify(finish.stats) } : {}),
+          }
         : {}),
     })
     .where('id', '=', runId)

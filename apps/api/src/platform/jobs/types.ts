@@ -67,15 +67,20 @@ export type JobHandler = (ctx: JobContext) => Promise<JobOutcome>
 /** `{ type → handler }`, built by the composition root: the platform knows no job type. */
 export type JobHandlers = Record<string, JobHandler>
 
-/** A failure that another attempt cannot fix (bad source, unknown type, refused input): FAILED now. */
+/**
+ * A failure that another attempt cannot fix (bad source, unknown type, refused input): FAILED now.
+ * `stats` is what the run did before it failed (an import that refused some files), kept on the run.
+ */
 export class PermanentJobError extends Error {
+  readonly stats: Record<string, unknown> | undefined
   constructor(
     readonly code: string,
     message: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { stats?: Record<string, unknown> },
   ) {
     super(message, options)
     this.name = 'PermanentJobError'
+    this.stats = options?.stats
   }
 }
 

@@ -126,7 +126,12 @@ export async function executeRun(runId: string, opts: WorkerOptions): Promise<Ex
     }
     const e = err as Error
     if (err instanceof PermanentJobError) {
-      await finishRun(db, run.id, workerId, { status: 'FAILED', code: err.code, message: err.message })
+      await finishRun(db, run.id, workerId, {
+        status: 'FAILED',
+        code: err.code,
+        message: err.message,
+        ...(err.stats ? { stats: err.stats } : {}),
+      })
       log.warn({ code: err.code, err: e.message }, 'run failed permanently')
       return { outcome: 'failed', code: err.code, message: err.message }
     }
