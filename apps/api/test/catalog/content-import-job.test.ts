@@ -37,7 +37,6 @@ describeWithOsmData('content import job', () => {
         t.deps.database.db,
       )
     ).rows
-  const today = () => dateInZone(new Date(), 'Europe/Moscow')
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'gorod-content-job-'))
@@ -174,7 +173,7 @@ describe('the service process', () => {
           const res = await fetch(`http://127.0.0.1:${port}/v1/admin/jobs?type=content_import`, {
             headers: admin,
           })
-          items = (await res.json()).items
+          items = ((await res.json()) as { items: typeof items }).items
           if (items.length === 2 && items.every((j) => j.status === 'FAILED')) break
           await new Promise((r) => setTimeout(r, 100))
         }
