@@ -18,6 +18,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   stores: () => import('./stores.bench.js'),
   tiles: () => import('./tiles.bench.js'),
   accounts: () => import('./accounts.bench.js'),
+  catalog: () => import('./catalog.bench.js'),
 }
 
 const wanted = process.argv.slice(2)
