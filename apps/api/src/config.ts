@@ -138,6 +138,18 @@ const envSchema = z
         .regex(/^(Z|[+-]\d{2}:\d{2})$/, { message: 'must be "Z" or an offset like +03:00' })
         .default('+03:00'),
     ),
+    /** The console's symmetric key for server notifications: base64 of 32 bytes (AES-256-GCM). */
+    RUSTORE_NOTIFICATION_KEY: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32, {
+          message: 'must be base64 of 32 bytes (the AES-256 key RuStore shows)',
+        })
+        .optional(),
+    ),
+    /** Retry-After of an undecided purchase (202/503), and the delay before its claim job asks the store again. */
+    PURCHASE_CLAIM_RETRY_SECONDS: int(60, 5, 3600),
     MEDIA_DIR: z.preprocess(emptyToUndefined, z.string().default('.data/media')),
     MEDIA_MAX_IMAGE_BYTES: int(10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     MEDIA_MAX_AUDIO_BYTES: int(50 * 1024 * 1024, 1024, 500 * 1024 * 1024),
@@ -369,7 +381,11 @@ export interface StoresConfig {
     apps: Record<string, { appId: number }>
     timeoutMs: number
     timestampOffset: string
+    /** AES-256-GCM key of server notifications; null: the notification route refuses everything. */
+    notificationKey: Buffer | null
   } | null
+  /** Seconds a client is told to wait (Retry-After) before asking again about an undecided purchase. */
+  retryAfterSeconds: number
 }
 
 function storesConfig(e: Env): StoresConfig {
@@ -400,8 +416,12 @@ function storesConfig(e: Env): StoresConfig {
           ),
           timeoutMs: e.RUSTORE_TIMEOUT_MS,
           timestampOffset: e.RUSTORE_TIMESTAMP_OFFSET,
+          notificationKey: e.RUSTORE_NOTIFICATION_KEY
+            ? Buffer.from(e.RUSTORE_NOTIFICATION_KEY, 'base64')
+            : null,
         }
       : null,
+    retryAfterSeconds: e.PURCHASE_CLAIM_RETRY_SECONDS,
   }
 }
 

@@ -4,7 +4,9 @@ import { createIngestionHandlers } from './modules/ingestion/index.js'
 import { enqueueDaily } from './modules/jobs/index.js'
 import { thenBuildTiles } from './modules/maps/index.js'
 import { createPublishHandler, enqueuePublish } from './modules/publishing/index.js'
+import { createPurchaseHandlers } from './modules/purchases/index.js'
 import type { Clock } from './platform/clock.js'
+import { systemClock } from './platform/clock.js'
 import type { Database } from './platform/db/client.js'
 import { startLocalQueue } from './platform/jobs/pgboss-queue.js'
 import { createQStashQueue } from './platform/jobs/qstash-queue.js'
@@ -37,6 +39,11 @@ export function buildJobHandlers(
     osm: chain ? thenPublish(ingestion.osm, config, log, chain) : ingestion.osm,
     publish: thenBuildTiles(createPublishHandler({ batchSize: config.ingestion.batchSize })),
     [PURGE_JOB_TYPE]: purgeAccountHandler,
+    ...createPurchaseHandlers({
+      config,
+      clock: chain?.clock ?? systemClock,
+      jobs: () => chain?.queue() ?? null,
+    }),
   }
 }
 

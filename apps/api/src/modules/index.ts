@@ -7,6 +7,7 @@ import { jobsRouter } from './jobs/index.js'
 import { mapsRouter } from './maps/index.js'
 import { placesRouter } from './places/index.js'
 import { publishingRouter } from './publishing/index.js'
+import { purchasesRouter } from './purchases/index.js'
 
 /** Every feature's router, mounted by createApp in this order. */
 export const modules = [
@@ -19,4 +20,5 @@ export const modules = [
   mapsRouter,
   catalogRouter,
   accountsRouter,
+  purchasesRouter,
 ]

@@ -182,6 +182,8 @@ export interface DB {
   catalog_offer: CatalogOfferTable
   content_audit: ContentAuditTable
   entitlement: EntitlementTable
+  purchase_intent: PurchaseIntentTable
+  purchase_claim: PurchaseClaimTable
 }
 
 /** Migration 0013: the purchase ledger (append-only) and the store notifications inbox. */
@@ -377,7 +379,38 @@ export interface EntitlementTable {
   tenant_id: number
   account_id: string
   catalog_item_id: number
-  source: 'free' | 'grant' | 'purchase'
+  source: 'free' | 'grant' | 'purchase' | 'restore'
   granted_at: Generated<Date>
   ended_at: Date | null
+  /** Migration 0018: the ledger row of a `purchase` or `restore` entitlement. */
+  store_transaction_id: string | null
+  ended_reason: 'refunded' | 'revoked' | 'moved' | null
+}
+
+/** Migration 0018: an account's announced purchase; its id binds the store transaction. */
+export interface PurchaseIntentTable {
+  id: string
+  tenant_id: number
+  account_id: string
+  catalog_item_id: number
+  store: 'apple' | 'rustore'
+  product_id: string
+  created_at: Generated<Date>
+  completed_at: Date | null
+  transaction_id: string | null
+}
+
+/** Migration 0018: a confirmation the store has not decided yet, kept with its proof for a job. */
+export interface PurchaseClaimTable {
+  id: Generated<string>
+  tenant_id: number
+  account_id: string
+  store: 'apple' | 'rustore'
+  proof_ref: string
+  proof: Jsonb<unknown>
+  state: Generated<'waiting' | 'confirmed' | 'refused'>
+  reason: string | null
+  run_id: string | null
+  created_at: Generated<Date>
+  settled_at: Date | null
 }

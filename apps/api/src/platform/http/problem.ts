@@ -73,7 +73,7 @@ const DESCRIPTIONS: Record<number, string> = {
   422: 'Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`).',
   429: 'Too many attempts in the current window (see Retry-After).',
   500: 'Unexpected error (no internals are disclosed).',
-  503: 'A dependency (the database) is unavailable.',
+  503: 'A dependency (the database, a store) is unavailable (see Retry-After).',
 }
 
 /** The contract's description of an error status: what it means and which codes answer it. */
