@@ -44,7 +44,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -118,7 +118,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -222,7 +222,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -316,7 +316,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -400,7 +400,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -513,7 +513,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -531,7 +531,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -651,7 +651,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -764,7 +764,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -875,7 +875,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -893,7 +893,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1003,7 +1003,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1021,7 +1021,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1054,7 +1054,7 @@ export interface paths {
                     cursor?: string;
                     limit?: number;
                     status?: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
-                    type?: "osm" | "helpers" | "publish" | "account_purge";
+                    type?: "osm" | "helpers" | "publish" | "account_purge" | "purchase_claim" | "store_event";
                 };
                 header?: never;
                 path?: never;
@@ -1107,7 +1107,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1195,7 +1195,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`. */
+                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `PURCHASE_ALREADY_CLAIMED`. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1231,7 +1231,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1317,7 +1317,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`. */
+                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `PURCHASE_ALREADY_CLAIMED`. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1353,7 +1353,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1464,7 +1464,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1576,7 +1576,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1594,7 +1594,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1605,6 +1605,87 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/purchases/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ledger transactions by tenant, store, environment and latest status (sandbox apart) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Counts; no amounts exist anywhere (the stores hold prices). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerSummary"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1690,7 +1771,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1806,7 +1887,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1920,7 +2001,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2004,7 +2085,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2120,7 +2201,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2232,7 +2313,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2250,7 +2331,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2370,7 +2451,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2431,7 +2512,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2527,7 +2608,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2597,7 +2678,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2680,7 +2761,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2774,7 +2855,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2863,7 +2944,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2960,7 +3041,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3043,7 +3124,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3126,7 +3207,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3235,7 +3316,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3310,7 +3391,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3389,7 +3470,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3462,7 +3543,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3541,7 +3622,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3631,7 +3712,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3739,7 +3820,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3818,7 +3899,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3886,7 +3967,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3897,6 +3978,88 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/entitlements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the account owns now (catalog items) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Open entitlements, oldest first. */
+                200: {
+                    headers: {
+                        "Cache-Control"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Entitlements"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -3964,7 +4127,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4096,7 +4259,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4186,7 +4349,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4269,7 +4432,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4282,6 +4445,499 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/purchases/apple": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm an App Store purchase (StoreKit 2 jwsRepresentation, verified offline) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AppleConfirmRequest"];
+                };
+            };
+            responses: {
+                /** @description The store confirmed the purchase: the entitlements of the account now. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PurchaseConfirmed"];
+                    };
+                };
+                /** @description The store is still processing the payment: ask again after Retry-After (nothing granted yet). */
+                202: {
+                    headers: {
+                        "Retry-After"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PurchasePending"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `PURCHASE_ALREADY_CLAIMED`. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json (or an uploaded file is not an allowed medium). Codes: `UNSUPPORTED_MEDIA_TYPE`, `MEDIA_REJECTED`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/purchases/intents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Announce a purchase: binds the coming store transaction to this account
+         * @description Pass `app_account_token` as StoreKit `appAccountToken` (Apple) or `order_id` as the Pay SDK `orderId` (RuStore). Asking again before buying answers the same intent. No price is stored or served: the store SDK shows it.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PurchaseIntentRequest"];
+                };
+            };
+            responses: {
+                /** @description The intent. */
+                201: {
+                    headers: {
+                        "Cache-Control"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PurchaseIntent"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `PURCHASE_ALREADY_CLAIMED`. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json (or an uploaded file is not an allowed medium). Codes: `UNSUPPORTED_MEDIA_TYPE`, `MEDIA_REJECTED`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/purchases/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-grant to this account what the stores confirm (a new install, a new phone)
+         * @description A purchase held by another account of this app moves here (that account loses it); the ledger keeps its first owner.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RestoreRequest"];
+                };
+            };
+            responses: {
+                /** @description What each proof gave, and the entitlements of the account now. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RestoreResult"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json (or an uploaded file is not an allowed medium). Codes: `UNSUPPORTED_MEDIA_TYPE`, `MEDIA_REJECTED`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/purchases/rustore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm a RuStore purchase (the server reads the invoice from RuStore) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RuStoreConfirmRequest"];
+                };
+            };
+            responses: {
+                /** @description The store confirmed the purchase: the entitlements of the account now. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PurchaseConfirmed"];
+                    };
+                };
+                /** @description The store is still processing the payment: ask again after Retry-After (nothing granted yet). */
+                202: {
+                    headers: {
+                        "Retry-After"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PurchasePending"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `PURCHASE_ALREADY_CLAIMED`. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json (or an uploaded file is not an allowed medium). Codes: `UNSUPPORTED_MEDIA_TYPE`, `MEDIA_REJECTED`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4354,7 +5010,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4367,6 +5023,212 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stores/apple/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** App Store Server Notifications V2 (signedPayload verified against the configured roots) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AppleNotification"];
+                };
+            };
+            responses: {
+                /** @description Stored (or already stored: `duplicate`); processed by a job that reads the store again. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotificationReceived"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json (or an uploaded file is not an allowed medium). Codes: `UNSUPPORTED_MEDIA_TYPE`, `MEDIA_REJECTED`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stores/rustore/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** RuStore payment notifications (payload AES-256-GCM under the console key) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RuStoreNotification"];
+                };
+            };
+            responses: {
+                /** @description Stored (or already stored: `duplicate`); processed by a job that reads the store again. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotificationReceived"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json (or an uploaded file is not an allowed medium). Codes: `UNSUPPORTED_MEDIA_TYPE`, `MEDIA_REJECTED`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4446,7 +5308,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4538,7 +5400,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4643,6 +5505,12 @@ export interface components {
         AdminTourList: {
             items: components["schemas"]["AdminTour"][];
             next_cursor: string | null;
+        };
+        AppleConfirmRequest: {
+            signed_transaction: string;
+        };
+        AppleNotification: {
+            signedPayload: string;
         };
         CallbackBody: {
             /** Format: uuid */
@@ -4791,6 +5659,29 @@ export interface components {
             /** @enum {string} */
             type: "osm" | "helpers" | "publish";
         };
+        Entitlement: {
+            catalog_item_id: number;
+            /**
+             * @description Sandbox purchases (App Review, testers) are accepted unless the deployment refuses them.
+             * @enum {string|null}
+             */
+            environment: "production" | "sandbox" | null;
+            granted_at: string;
+            /** @enum {string} */
+            kind: "tour" | "bundle";
+            slug: string;
+            /**
+             * @description `purchase`: confirmed by a store for this account; `restore`: moved here by a restore.
+             * @enum {string}
+             */
+            source: "free" | "grant" | "purchase" | "restore";
+            /** @enum {string|null} */
+            store: "apple" | "rustore" | null;
+            title_ru: string;
+        };
+        Entitlements: {
+            entitlements: components["schemas"]["Entitlement"][];
+        };
         GateResult: {
             /** @enum {string} */
             area?: "polygon" | "bbox";
@@ -4812,7 +5703,7 @@ export interface components {
             boundary_ref: string;
             cancel_requested: boolean;
             /**
-             * @description Null for jobs without a city (account_purge).
+             * @description Null for jobs without a city (account_purge, purchase_claim, store_event).
              * @example moscow
              */
             city: string | null;
@@ -4850,7 +5741,7 @@ export interface components {
             /** @enum {string} */
             trigger: "admin" | "cron" | "cli" | "chain";
             /** @enum {string} */
-            type: "osm" | "helpers" | "publish" | "account_purge";
+            type: "osm" | "helpers" | "publish" | "account_purge" | "purchase_claim" | "store_event";
         };
         JobPage: {
             items: components["schemas"]["Job"][];
@@ -4868,6 +5759,18 @@ export interface components {
                 /** @enum {string} */
                 use: "sig";
                 x: string;
+            }[];
+        };
+        LedgerSummary: {
+            rows: {
+                /** @enum {string} */
+                environment: "production" | "sandbox";
+                /** @enum {string} */
+                status: "purchased" | "pending" | "failed" | "cancelled" | "refunded" | "revoked";
+                /** @enum {string} */
+                store: "apple" | "rustore";
+                tenant: string;
+                transactions: number;
             }[];
         };
         MapStyle: {
@@ -4935,6 +5838,11 @@ export interface components {
             items: components["schemas"]["NearbyItem"][];
             /** @enum {string} */
             license: "ODbL-1.0";
+        };
+        NotificationReceived: {
+            duplicate: boolean;
+            /** @enum {boolean} */
+            received: true;
         };
         PoiDetail: {
             address: {
@@ -5062,12 +5970,62 @@ export interface components {
             /** @example editor@example.org */
             by: string;
         };
+        PurchaseConfirmed: {
+            entitlements: components["schemas"]["Entitlement"][];
+            /** @enum {string} */
+            status: "confirmed";
+            transaction: components["schemas"]["StoreTransaction"];
+        };
+        PurchaseIntent: {
+            /** Format: uuid */
+            app_account_token: string;
+            catalog_item_id: number;
+            /** Format: uuid */
+            intent_id: string;
+            /** Format: uuid */
+            order_id: string;
+            /** @description The store product to buy. */
+            product_id: string;
+            /** @enum {string} */
+            store: "apple" | "rustore";
+        };
+        PurchaseIntentRequest: {
+            catalog_item_id: number;
+            /** @enum {string} */
+            store: "apple" | "rustore";
+        };
+        PurchasePending: {
+            /** @description The recorded claim; a job asks the store again. */
+            claim_id: string;
+            detail: string;
+            retry_after_seconds: number;
+            /** @enum {string} */
+            status: "pending";
+        };
         ReapResult: {
             /** @description Runs handed back to the queue. */
             requeued: string[];
         };
         RefreshRequest: {
             refresh_token: string;
+        };
+        RestoreRequest: {
+            apple?: string[];
+            rustore?: {
+                invoice_id: string;
+                sandbox?: boolean;
+            }[];
+        };
+        RestoreResult: {
+            entitlements: components["schemas"]["Entitlement"][];
+            results: {
+                detail?: string;
+                /** @enum {string} */
+                outcome: "restored" | "owned" | "pending" | "refused" | "unavailable";
+                reference: string;
+                /** @enum {string} */
+                store: "apple" | "rustore";
+            }[];
         };
         ReviewRequest: {
             /** @example editor@example.org */
@@ -5087,6 +6045,16 @@ export interface components {
              * @example https://example.org/extracts/central-fed-district-latest.osm.pbf
              */
             url: string;
+        };
+        RuStoreConfirmRequest: {
+            invoice_id: string;
+            /** @description The Pay SDK `sandbox` flag. */
+            sandbox?: boolean;
+        };
+        RuStoreNotification: {
+            id: string;
+            payload: string;
+            timestamp?: string;
         };
         SearchItem: {
             category: string;
@@ -5148,6 +6116,16 @@ export interface components {
         StagedPoiList: {
             items: components["schemas"]["StagedPoi"][];
             next_cursor: string | null;
+        };
+        StoreTransaction: {
+            /** @enum {string} */
+            environment: "production" | "sandbox";
+            product_id: string | null;
+            /** @enum {string} */
+            status: "purchased";
+            /** @enum {string} */
+            store: "apple" | "rustore";
+            store_transaction_id: string;
         };
         TileJson: {
             attribution: string;

@@ -366,6 +366,73 @@ describeWithOpenssl('purchases confirmed by the server (App Store, RuStore)', ()
     ).toBe('owned')
   })
 
+  it('access follows the purchase (the catalog check says owned); deletion removes entitlements and keeps the ledger unlinked', async () => {
+    const a = await newAccount(w.t)
+    // What the catalog and tours decide access from, on every request.
+    const { ownedItemIds } = await import('../../src/modules/catalog/index.js')
+    const tenant = await db()
+      .selectFrom('tenants')
+      .select('id')
+      .where('slug', '=', 'gorod')
+      .executeTakeFirstOrThrow()
+    const owned = () => ownedItemIds(db(), tenant.id, a.id)
+    expect(await owned()).toEqual(new Set())
+    const { app_account_token } = await json(await intent(w.t, a.headers, w.items.paid, 'apple'))
+    const jws = appleJws(w, app_account_token)
+    expect((await post('/v1/purchases/apple', a.headers, { signed_transaction: jws })).status).toBe(200)
+    expect(await owned()).toEqual(new Set([w.items.paid]))
+
+    const deleted = await w.t.app.request('/v1/me', { method: 'DELETE', headers: a.headers })
+    expect(deleted.status).toBe(202)
+    const { job_id } = await json(deleted)
+    const { executeRun } = await import('../../src/platform/jobs/worker.js')
+    const { purgeAccountHandler } = await import('../../src/modules/accounts/index.js')
+    const purged = await executeRun(job_id, {
+      db: db(),
+      log: w.t.deps.log,
+      handlers: { account_purge: purgeAccountHandler },
+      leaseSeconds: 60,
+    })
+    expect(purged).toMatchObject({
+      outcome: 'succeeded',
+      stats: { entitlements_deleted: 1, ledger_links_cut: 1 },
+    })
+    const [row] = await ledgerRows(txId(jws))
+    expect(row).toMatchObject({ account_id: null, product_id: 'ru.gorod.app.tour.moscow' })
+    expect(
+      await db().selectFrom('entitlement').select('id').where('account_id', '=', a.id).execute(),
+    ).toEqual([])
+    expect(
+      await db().selectFrom('purchase_intent').select('id').where('account_id', '=', a.id).execute(),
+    ).toEqual([])
+    // The person's new account can restore what they bought: the unlinked row binds to it.
+    const b = await newAccount(w.t)
+    const restored = await json(await post('/v1/purchases/restore', b.headers, { apple: [jws] }))
+    expect(restored.results[0].outcome).toBe('restored')
+    expect((await ledgerRows(txId(jws)))[0]!.account_id).toBe(b.id)
+  })
+
+  it("tenant isolation: one app's purchase proof is refused by the other app", async () => {
+    const p = await newAccount(w.t, progulki)
+    const g = await newAccount(w.t)
+    const { app_account_token } = await json(await intent(w.t, g.headers, w.items.shared, 'apple'))
+    const gorodJws = appleJws(w, app_account_token, { productId: 'ru.gorod.app.tour.lavra' })
+    const res = await post('/v1/purchases/apple', p.headers, { signed_transaction: gorodJws })
+    expect(res.status).toBe(422)
+    expect((await json(res)).code).toBe('PURCHASE_PROOF_INVALID')
+    // A gorod token with the progulki app key is refused before anything is read.
+    const mixed = await post(
+      '/v1/purchases/apple',
+      { ...g.headers, ...progulki },
+      { signed_transaction: gorodJws },
+    )
+    expect(mixed.status).toBe(403)
+    const listed = await json(
+      await w.t.app.request('/v1/cities/moscow/catalog?platform=ios', { headers: p.headers }),
+    )
+    expect(listed.items.map((i: { id: number }) => i.id)).not.toContain(w.items.paid)
+  })
+
   it('sandbox purchases are recorded with their environment and counted apart', async () => {
     const a = await newAccount(w.t)
     const { app_account_token } = await json(await intent(w.t, a.headers, w.items.shared, 'apple'))
