@@ -285,6 +285,19 @@ describeWithOpenssl('purchases confirmed by the server (App Store, RuStore)', ()
       .where('account_id', '=', a.id)
       .execute()
     expect(ended).toEqual([{ ended_reason: 'refunded' }])
+    // Apple reverses the refund: the same transaction, no longer revoked, grants again.
+    const reversed = appleNotification(w, 'REFUND_REVERSED', jws)
+    expect((await post('/v1/stores/apple/notifications', {}, { signedPayload: reversed })).status).toBe(200)
+    const [again] = await queuedRuns(db(), 'store_event')
+    expect(await work(w, again!.id)).toMatchObject({ outcome: 'succeeded', stats: { outcome: 'processed' } })
+    expect(await entitlements(a.headers)).toEqual([
+      expect.objectContaining({ catalog_item_id: w.items.paid, source: 'purchase' }),
+    ])
+    // A TEST notification is stored and ignored.
+    const test = appleNotification(w, 'TEST', undefined)
+    expect((await post('/v1/stores/apple/notifications', {}, { signedPayload: test })).status).toBe(200)
+    const [testRun] = await queuedRuns(db(), 'store_event')
+    expect(await work(w, testRun!.id)).toMatchObject({ outcome: 'succeeded', stats: { outcome: 'ignored' } })
 
     const [hh, pp, ss] = signedPayload.split('.')
     const flipped = `${hh}.${pp!.slice(0, -2)}${pp!.slice(-2) === 'AA' ? 'AB' : 'AA'}.${ss}`
