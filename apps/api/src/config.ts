@@ -151,6 +151,8 @@ const envSchema = z
     /** Retry-After of an undecided purchase (202/503), and the delay before its claim job asks the store again. */
     PURCHASE_CLAIM_RETRY_SECONDS: int(60, 5, 3600),
     MEDIA_DIR: z.preprocess(emptyToUndefined, z.string().default('.data/media')),
+    /** Content-addressed blobs (basemaps, pack files) on the local disk. */
+    BLOB_DIR: z.preprocess(emptyToUndefined, z.string().default('.data/blobs')),
     MEDIA_MAX_IMAGE_BYTES: int(10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     MEDIA_MAX_AUDIO_BYTES: int(50 * 1024 * 1024, 1024, 500 * 1024 * 1024),
     CONTENT_DIR: z.preprocess(emptyToUndefined, z.string().default('content')),
@@ -262,6 +264,8 @@ export interface Config {
   /** VALIDATE_RESPONSES: log every answer that departs from the contract (never in production). */
   validateResponses: boolean
   content: ContentConfig
+  /** Where content-addressed blobs (basemaps, pack files) live on the embedded default. */
+  blobDir: string
 }
 
 /** Catalog and tours: where media bytes live and how large an upload may be. */
@@ -341,6 +345,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       batchSize: e.INGEST_BATCH_SIZE,
       workDir: e.WORK_DIR,
     },
+    blobDir: e.BLOB_DIR,
     content: {
       mediaDir: e.MEDIA_DIR,
       maxImageBytes: e.MEDIA_MAX_IMAGE_BYTES,
