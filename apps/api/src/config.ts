@@ -153,6 +153,10 @@ const envSchema = z
     MEDIA_DIR: z.preprocess(emptyToUndefined, z.string().default('.data/media')),
     /** Content-addressed blobs (basemaps, pack files) on the local disk. */
     BLOB_DIR: z.preprocess(emptyToUndefined, z.string().default('.data/blobs')),
+    /** Ed25519 private key (PKCS#8 PEM) that signs pack manifests; unset: generated once, kept in the database. */
+    PACK_SIGNING_KEY: optionalString,
+    PACK_KEEP_VERSIONS: int(3, 1, 100),
+    PACK_TTL_DAYS: int(30, 1, 365),
     MEDIA_MAX_IMAGE_BYTES: int(10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     MEDIA_MAX_AUDIO_BYTES: int(50 * 1024 * 1024, 1024, 500 * 1024 * 1024),
     CONTENT_DIR: z.preprocess(emptyToUndefined, z.string().default('content')),
@@ -266,6 +270,16 @@ export interface Config {
   content: ContentConfig
   /** Where content-addressed blobs (basemaps, pack files) live on the embedded default. */
   blobDir: string
+  packs: PacksConfig
+}
+
+export interface PacksConfig {
+  /** A secret, never logged. Null: a key generated once and kept in the database. */
+  signingKeyPem: string | null
+  /** Versions kept per city: changesets reach back this far; older blobs are deleted. */
+  keepVersions: number
+  /** How long a client may trust a pack before it must check for a newer one. */
+  ttlDays: number
 }
 
 /** Catalog and tours: where media bytes live and how large an upload may be. */
@@ -346,6 +360,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       workDir: e.WORK_DIR,
     },
     blobDir: e.BLOB_DIR,
+    packs: {
+      signingKeyPem: packSigningKey(e.PACK_SIGNING_KEY),
+      keepVersions: e.PACK_KEEP_VERSIONS,
+      ttlDays: e.PACK_TTL_DAYS,
+    },
     content: {
       mediaDir: e.MEDIA_DIR,
       maxImageBytes: e.MEDIA_MAX_IMAGE_BYTES,
@@ -446,6 +465,17 @@ function readRootCertificates(list: string): Buffer[] {
       ])
     }
   })
+}
+
+/** An Ed25519 PKCS#8 PEM, or nothing; the key itself is never echoed. */
+function packSigningKey(raw: string | undefined): string | null {
+  if (!raw) return null
+  try {
+    if (createPrivateKey(raw).asymmetricKeyType === 'ed25519') return raw
+  } catch {
+    // fall through to the one message below
+  }
+  throw new ConfigError(['PACK_SIGNING_KEY: is not an Ed25519 private key (PKCS#8 PEM)'])
 }
 
 /** The console shows the key once as base64 PKCS#8 without a PEM header; a full PEM is accepted too. */

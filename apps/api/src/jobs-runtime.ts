@@ -3,6 +3,7 @@ import { PURGE_JOB_TYPE, purgeAccountHandler } from './modules/accounts/index.js
 import { createIngestionHandlers } from './modules/ingestion/index.js'
 import { enqueueDaily } from './modules/jobs/index.js'
 import { thenBuildTiles } from './modules/maps/index.js'
+import { thenBuildPack } from './modules/packs/index.js'
 import { createPublishHandler, enqueuePublish } from './modules/publishing/index.js'
 import { createPurchaseHandlers } from './modules/purchases/index.js'
 import type { Clock } from './platform/clock.js'
@@ -37,7 +38,10 @@ export function buildJobHandlers(
   return {
     ...ingestion,
     osm: chain ? thenPublish(ingestion.osm, config, log, chain) : ingestion.osm,
-    publish: thenBuildTiles(createPublishHandler({ batchSize: config.ingestion.batchSize })),
+    publish: thenBuildPack(
+      thenBuildTiles(createPublishHandler({ batchSize: config.ingestion.batchSize })),
+      config,
+    ),
     [PURGE_JOB_TYPE]: purgeAccountHandler,
     ...createPurchaseHandlers({
       config,

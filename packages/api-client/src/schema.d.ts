@@ -382,7 +382,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -477,7 +477,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -486,7 +486,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -606,7 +606,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -615,7 +615,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -719,7 +719,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -728,7 +728,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -839,7 +839,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -848,7 +848,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -967,7 +967,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -976,7 +976,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1089,7 +1089,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1177,7 +1177,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1186,7 +1186,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1299,7 +1299,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1308,7 +1308,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1428,7 +1428,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1540,7 +1540,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1549,7 +1549,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1655,7 +1655,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1744,7 +1744,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1753,7 +1753,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1842,7 +1842,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1851,7 +1851,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1956,7 +1956,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1965,7 +1965,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2067,7 +2067,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2156,7 +2156,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2165,7 +2165,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2277,7 +2277,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2286,7 +2286,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2406,7 +2406,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2415,7 +2415,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2625,6 +2625,143 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/blobs/sha256/{hex}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A pack file by its sha256 (immutable; Range and If-Range)
+         * @description JSON and GeoJSON files are sent as `application/octet-stream` (byte ranges of a JSON document are not JSON); the manifest names each file's `media_type`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "if-range"?: string;
+                    range?: string;
+                };
+                path: {
+                    hex: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The bytes. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                        "application/vnd.pmtiles": string;
+                        "audio/aac": string;
+                        "audio/mpeg": string;
+                        "audio/ogg": string;
+                        "image/jpeg": string;
+                        "image/png": string;
+                        "image/webp": string;
+                    };
+                };
+                /** @description The requested range. */
+                206: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                        "application/vnd.pmtiles": string;
+                        "audio/aac": string;
+                        "audio/mpeg": string;
+                        "audio/ogg": string;
+                        "image/jpeg": string;
+                        "image/png": string;
+                        "image/webp": string;
+                    };
+                };
+                /** @description Not modified (If-None-Match matched). */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The requested byte range lies outside the file. Codes: `RANGE_NOT_SATISFIABLE`. */
+                416: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/cities": {
         parameters: {
             query?: never;
@@ -2743,7 +2880,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2828,7 +2965,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2837,8 +2974,208 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cities/{slug}/pack.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The city's offline pack for the calling app (signed manifest) */
+        get: {
+            parameters: {
+                query?: {
+                    platform?: "ios" | "android";
+                };
+                header?: never;
+                path: {
+                    slug: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The manifest. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PackManifest"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cities/{slug}/pack/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What changed since a kept pack version (NDJSON)
+         * @description Lines: `{op:"header",from,to}`, then `{op:"upsert",kind,id,hash,record}` / `{op:"delete",kind,id}` for POIs and helpers, then `{op:"files",version,files}`.
+         */
+        get: {
+            parameters: {
+                query: {
+                    since: number;
+                };
+                header?: never;
+                path: {
+                    slug: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The changeset. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/x-ndjson": string;
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The resource existed but is no longer kept. Codes: `PACK_VERSION_GONE`. */
+                410: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2926,7 +3263,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3023,7 +3360,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3106,7 +3443,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3189,7 +3526,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3298,7 +3635,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3685,7 +4022,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3694,7 +4031,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3881,7 +4218,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3949,7 +4286,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4028,7 +4365,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4109,7 +4446,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4223,7 +4560,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4232,7 +4569,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4331,8 +4668,143 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/onboarding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The calling app's cities with pack versions and download sizes (first start) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Cities, each with its pack or null when none is built yet. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Onboarding"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/packs/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Public keys that verify pack manifests */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description JSON Web Key Set (Ed25519). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PackKeys"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4414,7 +4886,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4511,7 +4983,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4636,7 +5108,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4760,7 +5232,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4873,7 +5345,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4992,7 +5464,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5281,7 +5753,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5290,7 +5762,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5373,7 +5845,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5382,7 +5854,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5843,6 +6315,74 @@ export interface components {
             duplicate: boolean;
             /** @enum {boolean} */
             received: true;
+        };
+        Onboarding: {
+            cities: {
+                center: {
+                    lat: number;
+                    lon: number;
+                };
+                name_ru: string;
+                pack: {
+                    bytes: {
+                        [key: string]: number;
+                    };
+                    created_at: string;
+                    manifest_url: string;
+                    total_bytes: number;
+                    version: number;
+                } | null;
+                slug: string;
+            }[];
+        };
+        PackFile: {
+            bytes: number;
+            media_type: string;
+            /** @description `pois`, `helpers`, `basemap`, `catalog`, `tour:<id>` or `media`. */
+            role: string;
+            sha256: string;
+            /** @example /v1/blobs/sha256/… */
+            url: string;
+        };
+        PackKeys: {
+            keys: {
+                /** @enum {string} */
+                alg: "EdDSA";
+                /** @enum {string} */
+                crv: "Ed25519";
+                kid: string;
+                /** @enum {string} */
+                kty: "OKP";
+                /** @enum {string} */
+                use: "sig";
+                x: string;
+            }[];
+        };
+        PackManifest: {
+            attribution: string;
+            city: string;
+            created_at: string;
+            /** @description Check for a newer pack before this. */
+            expires_at: string;
+            files: components["schemas"]["PackFile"][];
+            /** @enum {number} */
+            format: 1;
+            /** @description The `kid` of the key in GET /v1/packs/keys. */
+            key_id: string;
+            license: string;
+            /** @description Ed25519 (base64url) over the RFC 8785 canonical JSON of this object without `signature`. */
+            signature: string;
+            tenant: string;
+            tours: {
+                /** @enum {string} */
+                access: "free" | "owned" | "locked";
+                /** @description False for a locked tour: it is listed without its files. */
+                files: boolean;
+                id: number;
+                title_ru: string;
+            }[];
+            /** @description Monotonic per city; a new one when the city data changes. */
+            version: number;
         };
         PoiDetail: {
             address: {

@@ -5,6 +5,7 @@ import { healthRouter } from './health/index.js'
 import { ingestionRouter } from './ingestion/index.js'
 import { jobsRouter } from './jobs/index.js'
 import { mapsRouter } from './maps/index.js'
+import { packsRouter } from './packs/index.js'
 import { placesRouter } from './places/index.js'
 import { publishingRouter } from './publishing/index.js'
 import { purchasesRouter } from './purchases/index.js'
@@ -21,4 +22,5 @@ export const modules = [
   catalogRouter,
   accountsRouter,
   purchasesRouter,
+  packsRouter,
 ]

@@ -184,6 +184,55 @@ export interface DB {
   entitlement: EntitlementTable
   purchase_intent: PurchaseIntentTable
   purchase_claim: PurchaseClaimTable
+  pack_signing_key: PackSigningKeyTable
+  city_pack: CityPackTable
+  city_pack_file: CityPackFileTable
+  city_pack_record: CityPackRecordTable
+  pack_blob: PackBlobTable
+}
+
+/** Migration 0020: offline city packs. */
+export interface PackSigningKeyTable {
+  kid: string
+  private_pkcs8: string
+  public_x: string
+  created_at: Generated<Date>
+}
+
+export interface CityPackTable {
+  id: Generated<string>
+  city_id: number
+  version: number
+  data_hash: string
+  poi_count: number
+  helper_count: number
+  created_at: Generated<Date>
+}
+
+export type PackRole = 'pois' | 'helpers' | 'poi_tiles' | 'basemap'
+
+export interface CityPackFileTable {
+  pack_id: string
+  role: PackRole
+  sha256: string
+  bytes: number
+  media_type: string
+}
+
+export interface CityPackRecordTable {
+  pack_id: string
+  kind: 'poi' | 'helper'
+  record_id: number
+  hash: string
+}
+
+export interface PackBlobTable {
+  sha256: string
+  scope: string
+  store: 'blobs' | 'media'
+  media_type: string
+  bytes: number
+  created_at: Generated<Date>
 }
 
 /** Migration 0013: the purchase ledger (append-only) and the store notifications inbox. */

@@ -66,6 +66,7 @@ const DESCRIPTIONS: Record<number, string> = {
   404: 'Not found.',
   405: 'The path exists, the method does not (`Allow` lists the methods).',
   409: 'Conflict with the current state.',
+  410: 'The resource existed but is no longer kept.',
   413: 'Body larger than 1 MiB.',
   415: 'Body is not application/json (or an uploaded file is not an allowed medium).',
   431: 'Request line and headers over 16 KiB (answered before the app, never on an operation).',
