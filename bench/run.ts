@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   'staging-write': () => import('./staging-write.bench.js'),
   'ingest-rss': () => import('./ingest-rss.bench.js'),
   nearby: () => import('./nearby.bench.js'),
+  packs: () => import('./packs.bench.js'),
   stores: () => import('./stores.bench.js'),
   tiles: () => import('./tiles.bench.js'),
   accounts: () => import('./accounts.bench.js'),

@@ -1,6 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createApp } from '../apps/api/src/app.js'
+import { buildDeps, prepareDatabase } from '../apps/api/src/bootstrap.js'
+import { configFrom } from '../apps/api/src/config.js'
 import { createAppleStore } from '../apps/api/src/modules/purchases/stores/apple.js'
 import { createRuStoreStore } from '../apps/api/src/modules/purchases/stores/rustore.js'
+import { createLogger } from '../apps/api/src/platform/log.js'
 import { appleTransaction, makeAppleChain, signJws } from '../apps/api/test/helpers/apple-chain.js'
 import { startRuStoreFake } from '../apps/api/test/helpers/rustore-fake.js'
 import { run as healthRun } from './health.bench.js'
@@ -14,6 +21,7 @@ import { round } from './lib/service.js'
  */
 const APPLE_OPS = 2000
 const RUSTORE_OPS = 2000
+const CONFIRM_OPS = 300
 const CONCURRENCY = 10
 
 async function timed(total: number, concurrency: number, op: (i: number) => Promise<unknown>) {
@@ -77,9 +85,120 @@ export async function run() {
         concurrency: CONCURRENCY,
         token_requests: fake.counts.auth,
       },
+      apple_confirm_route: await confirmThroughTheApp(chain),
     }
   } finally {
     await fake.close()
+  }
+}
+
+/**
+ * The whole confirmation as the app asks for it, in process: POST /v1/purchases/apple with a token,
+ * offline verification, the intent binding, the ledger row, its state and the entitlement in one
+ * transaction, then the entitlements read back. One fresh account, intent and transaction per call,
+ * on a throwaway embedded database.
+ */
+async function confirmThroughTheApp(chain: ReturnType<typeof makeAppleChain>) {
+  const dir = mkdtempSync(join(tmpdir(), 'gorod-bench-stores-'))
+  writeFileSync(join(dir, 'root.der'), chain.rootDer)
+  // A throwaway embedded database: the bench never migrates a shared server database.
+  const config = configFrom({
+    PGLITE_DIR: 'memory://',
+    APPLE_ENABLED: 'true',
+    APPLE_ROOT_CERT_FILES: join(dir, 'root.der'),
+    APPLE_APPS: 'gorod:ru.gorod.app:123456789',
+  })
+  const log = createLogger('silent')
+  const database = await prepareDatabase(config, log)
+  try {
+    const { db } = database
+    const stamp = Date.now().toString(36)
+    const city = await db
+      .selectFrom('cities')
+      .select('id')
+      .where('slug', '=', 'moscow')
+      .executeTakeFirstOrThrow()
+    const tenant = await db
+      .selectFrom('tenants')
+      .select('id')
+      .where('slug', '=', 'gorod')
+      .executeTakeFirstOrThrow()
+    const item = await db
+      .insertInto('catalog_item')
+      .values({
+        city_id: city.id,
+        slug: `bench-${stamp}`,
+        kind: 'tour',
+        title_ru: 'Тур',
+        summary_ru: 'Прогулка',
+        paid: true,
+        status: 'published',
+        content_hash: stamp,
+        published_at: new Date(),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    const productId = `ru.gorod.app.bench.${stamp}`
+    await db
+      .insertInto('catalog_offer')
+      .values({
+        item_id: item.id,
+        tenant_id: tenant.id,
+        apple_product_id: productId,
+        rustore_product_id: null,
+      })
+      .execute()
+    const app = createApp(buildDeps(config, database, log))
+    const headers = { 'X-App-Key': 'dev-gorod-app-key', 'content-type': 'application/json' }
+    const prepared: Array<{ auth: Record<string, string>; body: string }> = []
+    for (let i = 0; i < CONFIRM_OPS; i++) {
+      const account = (await (
+        await app.request('/v1/accounts', { method: 'POST', headers: { 'X-App-Key': headers['X-App-Key'] } })
+      ).json()) as {
+        access_token: string
+      }
+      const auth = { ...headers, authorization: `Bearer ${account.access_token}` }
+      const intent = (await (
+        await app.request('/v1/purchases/intents', {
+          method: 'POST',
+          headers: auth,
+          body: JSON.stringify({ catalog_item_id: Number(item.id), store: 'apple' }),
+        })
+      ).json()) as { app_account_token: string }
+      const jws = signJws(
+        appleTransaction({
+          transactionId: `${stamp}${i}`,
+          originalTransactionId: `${stamp}${i}`,
+          productId,
+          appAccountToken: intent.app_account_token,
+        }),
+        chain,
+      )
+      prepared.push({ auth, body: JSON.stringify({ signed_transaction: jws }) })
+    }
+    let failures = 0
+    let firstFailure: string | null = null
+    const figures = await timed(CONFIRM_OPS, CONCURRENCY, async (i) => {
+      const res = await app.request('/v1/purchases/apple', {
+        method: 'POST',
+        headers: prepared[i]!.auth,
+        body: prepared[i]!.body,
+      })
+      if (res.status !== 200) {
+        failures++
+        firstFailure ??= `${res.status} ${await res.text()}`
+      } else await res.arrayBuffer()
+    })
+    return {
+      ...figures,
+      concurrency: CONCURRENCY,
+      non_200: failures,
+      ...(firstFailure ? { first_failure: firstFailure } : {}),
+      database: 'pglite (in memory)',
+    }
+  } finally {
+    await database.close()
+    rmSync(dir, { recursive: true, force: true })
   }
 }
 

@@ -138,7 +138,25 @@ const envSchema = z
         .regex(/^(Z|[+-]\d{2}:\d{2})$/, { message: 'must be "Z" or an offset like +03:00' })
         .default('+03:00'),
     ),
+    /** The console's symmetric key for server notifications: base64 of 32 bytes (AES-256-GCM). */
+    RUSTORE_NOTIFICATION_KEY: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32, {
+          message: 'must be base64 of 32 bytes (the AES-256 key RuStore shows)',
+        })
+        .optional(),
+    ),
+    /** Retry-After of an undecided purchase (202/503), and the delay before its claim job asks the store again. */
+    PURCHASE_CLAIM_RETRY_SECONDS: int(60, 5, 3600),
     MEDIA_DIR: z.preprocess(emptyToUndefined, z.string().default('.data/media')),
+    /** Content-addressed blobs (basemaps, pack files) on the local disk. */
+    BLOB_DIR: z.preprocess(emptyToUndefined, z.string().default('.data/blobs')),
+    /** Ed25519 private key (PKCS#8 PEM) that signs pack manifests; unset: generated once, kept in the database. */
+    PACK_SIGNING_KEY: optionalString,
+    PACK_KEEP_VERSIONS: int(3, 1, 100),
+    PACK_TTL_DAYS: int(30, 1, 365),
     MEDIA_MAX_IMAGE_BYTES: int(10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     MEDIA_MAX_AUDIO_BYTES: int(50 * 1024 * 1024, 1024, 500 * 1024 * 1024),
     CONTENT_DIR: z.preprocess(emptyToUndefined, z.string().default('content')),
@@ -250,6 +268,18 @@ export interface Config {
   /** VALIDATE_RESPONSES: log every answer that departs from the contract (never in production). */
   validateResponses: boolean
   content: ContentConfig
+  /** Where content-addressed blobs (basemaps, pack files) live on the embedded default. */
+  blobDir: string
+  packs: PacksConfig
+}
+
+export interface PacksConfig {
+  /** A secret, never logged. Null: a key generated once and kept in the database. */
+  signingKeyPem: string | null
+  /** Versions kept per city: changesets reach back this far; older blobs are deleted. */
+  keepVersions: number
+  /** How long a client may trust a pack before it must check for a newer one. */
+  ttlDays: number
 }
 
 /** Catalog and tours: where media bytes live and how large an upload may be. */
@@ -329,6 +359,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       batchSize: e.INGEST_BATCH_SIZE,
       workDir: e.WORK_DIR,
     },
+    blobDir: e.BLOB_DIR,
+    packs: {
+      signingKeyPem: packSigningKey(e.PACK_SIGNING_KEY),
+      keepVersions: e.PACK_KEEP_VERSIONS,
+      ttlDays: e.PACK_TTL_DAYS,
+    },
     content: {
       mediaDir: e.MEDIA_DIR,
       maxImageBytes: e.MEDIA_MAX_IMAGE_BYTES,
@@ -369,7 +405,11 @@ export interface StoresConfig {
     apps: Record<string, { appId: number }>
     timeoutMs: number
     timestampOffset: string
+    /** AES-256-GCM key of server notifications; null: the notification route refuses everything. */
+    notificationKey: Buffer | null
   } | null
+  /** Seconds a client is told to wait (Retry-After) before asking again about an undecided purchase. */
+  retryAfterSeconds: number
 }
 
 function storesConfig(e: Env): StoresConfig {
@@ -400,8 +440,12 @@ function storesConfig(e: Env): StoresConfig {
           ),
           timeoutMs: e.RUSTORE_TIMEOUT_MS,
           timestampOffset: e.RUSTORE_TIMESTAMP_OFFSET,
+          notificationKey: e.RUSTORE_NOTIFICATION_KEY
+            ? Buffer.from(e.RUSTORE_NOTIFICATION_KEY, 'base64')
+            : null,
         }
       : null,
+    retryAfterSeconds: e.PURCHASE_CLAIM_RETRY_SECONDS,
   }
 }
 
@@ -421,6 +465,17 @@ function readRootCertificates(list: string): Buffer[] {
       ])
     }
   })
+}
+
+/** An Ed25519 PKCS#8 PEM, or nothing; the key itself is never echoed. */
+function packSigningKey(raw: string | undefined): string | null {
+  if (!raw) return null
+  try {
+    if (createPrivateKey(raw).asymmetricKeyType === 'ed25519') return raw
+  } catch {
+    // fall through to the one message below
+  }
+  throw new ConfigError(['PACK_SIGNING_KEY: is not an Ed25519 private key (PKCS#8 PEM)'])
 }
 
 /** The console shows the key once as base64 PKCS#8 without a PEM header; a full PEM is accepted too. */

@@ -9,8 +9,11 @@ import {
 import { createIngestionHandlers } from './modules/ingestion/index.js'
 import { enqueueDaily } from './modules/jobs/index.js'
 import { thenBuildTiles } from './modules/maps/index.js'
+import { thenBuildPack } from './modules/packs/index.js'
 import { createPublishHandler, enqueuePublish } from './modules/publishing/index.js'
+import { createPurchaseHandlers } from './modules/purchases/index.js'
 import type { Clock } from './platform/clock.js'
+import { systemClock } from './platform/clock.js'
 import type { Database } from './platform/db/client.js'
 import { startLocalQueue } from './platform/jobs/pgboss-queue.js'
 import { createQStashQueue } from './platform/jobs/qstash-queue.js'
@@ -40,13 +43,21 @@ export function buildJobHandlers(
   database: Database | undefined = chain?.database,
 ): JobHandlers {
   const ingestion = createIngestionHandlers({ config, log, version, ...(database ? { database } : {}) })
-  const publish = thenBuildTiles(createPublishHandler({ batchSize: config.ingestion.batchSize }))
+  const publish = thenBuildPack(
+    thenBuildTiles(createPublishHandler({ batchSize: config.ingestion.batchSize })),
+    config,
+  )
   return {
     ...ingestion,
     osm: chain ? thenPublish(ingestion.osm, config, log, chain) : ingestion.osm,
     publish: chain ? thenImportContent(publish, config, log, chain) : publish,
     [PURGE_JOB_TYPE]: purgeAccountHandler,
     [CONTENT_IMPORT_JOB_TYPE]: createContentImportHandler(config),
+    ...createPurchaseHandlers({
+      config,
+      clock: chain?.clock ?? systemClock,
+      jobs: () => chain?.queue() ?? null,
+    }),
   }
 }
 

@@ -44,7 +44,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -118,7 +118,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -222,7 +222,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -316,7 +316,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -382,7 +382,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -400,7 +400,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -477,7 +477,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -486,7 +486,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -513,7 +513,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -531,7 +531,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -606,7 +606,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -615,7 +615,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -651,7 +651,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -719,7 +719,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -728,7 +728,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -764,7 +764,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -841,7 +841,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -850,7 +850,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -877,7 +877,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -895,7 +895,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -969,7 +969,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -978,7 +978,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1005,7 +1005,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1023,7 +1023,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1097,7 +1097,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1106,7 +1106,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1133,7 +1133,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1151,7 +1151,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1184,7 +1184,7 @@ export interface paths {
                     cursor?: string;
                     limit?: number;
                     status?: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
-                    type?: "osm" | "helpers" | "publish" | "account_purge" | "content_import";
+                    type?: "osm" | "helpers" | "publish" | "content_import" | "account_purge" | "purchase_claim" | "store_event";
                 };
                 header?: never;
                 path?: never;
@@ -1219,7 +1219,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1237,7 +1237,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1307,7 +1307,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1316,7 +1316,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1325,7 +1325,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`. */
+                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `PURCHASE_ALREADY_CLAIMED`. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1361,7 +1361,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1429,7 +1429,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1438,7 +1438,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1447,7 +1447,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`. */
+                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `PURCHASE_ALREADY_CLAIMED`. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1483,7 +1483,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1558,7 +1558,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1594,7 +1594,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1670,7 +1670,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1679,7 +1679,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1706,7 +1706,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1724,7 +1724,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1735,6 +1735,87 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/purchases/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ledger transactions by tenant, store, environment and latest status (sandbox apart) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Counts; no amounts exist anywhere (the stores hold prices). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerSummary"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1793,7 +1874,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1802,7 +1883,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1820,7 +1901,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1891,7 +1972,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1900,7 +1981,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1936,7 +2017,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2005,7 +2086,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2014,7 +2095,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2050,7 +2131,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2116,7 +2197,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2134,7 +2215,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2205,7 +2286,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2214,7 +2295,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2250,7 +2331,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2326,7 +2407,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2335,7 +2416,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2362,7 +2443,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2380,7 +2461,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2455,7 +2536,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2464,7 +2545,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2500,7 +2581,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2561,7 +2642,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2657,7 +2738,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2668,6 +2749,143 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/blobs/sha256/{hex}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A pack file by its sha256 (immutable; Range and If-Range)
+         * @description JSON and GeoJSON files are sent as `application/octet-stream` (byte ranges of a JSON document are not JSON); the manifest names each file's `media_type`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "if-range"?: string;
+                    range?: string;
+                };
+                path: {
+                    hex: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The bytes. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                        "application/vnd.pmtiles": string;
+                        "audio/aac": string;
+                        "audio/mpeg": string;
+                        "audio/ogg": string;
+                        "image/jpeg": string;
+                        "image/png": string;
+                        "image/webp": string;
+                    };
+                };
+                /** @description The requested range. */
+                206: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                        "application/vnd.pmtiles": string;
+                        "audio/aac": string;
+                        "audio/mpeg": string;
+                        "audio/ogg": string;
+                        "image/jpeg": string;
+                        "image/png": string;
+                        "image/webp": string;
+                    };
+                };
+                /** @description Not modified (If-None-Match matched). */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The requested byte range lies outside the file. Codes: `RANGE_NOT_SATISFIABLE`. */
+                416: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2727,7 +2945,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2792,7 +3010,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2810,7 +3028,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2877,7 +3095,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2886,7 +3104,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2904,7 +3122,207 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cities/{slug}/pack.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The city's offline pack for the calling app (signed manifest) */
+        get: {
+            parameters: {
+                query?: {
+                    platform?: "ios" | "android";
+                };
+                header?: never;
+                path: {
+                    slug: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The manifest. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PackManifest"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cities/{slug}/pack/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What changed since a kept pack version (NDJSON)
+         * @description Lines: `{op:"header",from,to}`, then `{op:"upsert",kind,id,hash,record}` / `{op:"delete",kind,id}` for POIs and helpers, then `{op:"files",version,files}`.
+         */
+        get: {
+            parameters: {
+                query: {
+                    since: number;
+                };
+                header?: never;
+                path: {
+                    slug: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The changeset. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/x-ndjson": string;
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The resource existed but is no longer kept. Codes: `PACK_VERSION_GONE`. */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2975,7 +3393,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2993,7 +3411,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3072,7 +3490,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3090,7 +3508,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3155,7 +3573,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3173,7 +3591,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3238,7 +3656,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3256,7 +3674,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3347,7 +3765,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3365,7 +3783,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3440,7 +3858,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3519,7 +3937,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3592,7 +4010,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3671,7 +4089,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3734,7 +4152,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3743,7 +4161,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3761,7 +4179,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3869,7 +4287,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3930,7 +4348,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3948,7 +4366,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3998,7 +4416,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4016,7 +4434,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4027,6 +4445,88 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/entitlements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the account owns now (catalog items) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Open entitlements, oldest first. */
+                200: {
+                    headers: {
+                        "Cache-Control"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Entitlements"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -4076,7 +4576,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4094,7 +4594,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4190,7 +4690,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4199,7 +4699,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4226,7 +4726,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4298,7 +4798,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4316,7 +4816,142 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/onboarding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The calling app's cities with pack versions and download sizes (first start) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Cities, each with its pack or null when none is built yet. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Onboarding"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/packs/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Public keys that verify pack manifests */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description JSON Web Key Set (Ed25519). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PackKeys"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4381,7 +5016,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4399,7 +5034,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4412,6 +5047,499 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/purchases/apple": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm an App Store purchase (StoreKit 2 jwsRepresentation, verified offline) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AppleConfirmRequest"];
+                };
+            };
+            responses: {
+                /** @description The store confirmed the purchase: the entitlements of the account now. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PurchaseConfirmed"];
+                    };
+                };
+                /** @description The store is still processing the payment: ask again after Retry-After (nothing granted yet). */
+                202: {
+                    headers: {
+                        "Retry-After"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PurchasePending"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `PURCHASE_ALREADY_CLAIMED`. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json (or an uploaded file is not an allowed medium). Codes: `UNSUPPORTED_MEDIA_TYPE`, `MEDIA_REJECTED`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/purchases/intents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Announce a purchase: binds the coming store transaction to this account
+         * @description Pass `app_account_token` as StoreKit `appAccountToken` (Apple) or `order_id` as the Pay SDK `orderId` (RuStore). Asking again before buying answers the same intent. No price is stored or served: the store SDK shows it.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PurchaseIntentRequest"];
+                };
+            };
+            responses: {
+                /** @description The intent. */
+                201: {
+                    headers: {
+                        "Cache-Control"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PurchaseIntent"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `PURCHASE_ALREADY_CLAIMED`. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json (or an uploaded file is not an allowed medium). Codes: `UNSUPPORTED_MEDIA_TYPE`, `MEDIA_REJECTED`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/purchases/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-grant to this account what the stores confirm (a new install, a new phone)
+         * @description A purchase held by another account of this app moves here (that account loses it); the ledger keeps its first owner.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RestoreRequest"];
+                };
+            };
+            responses: {
+                /** @description What each proof gave, and the entitlements of the account now. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RestoreResult"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json (or an uploaded file is not an allowed medium). Codes: `UNSUPPORTED_MEDIA_TYPE`, `MEDIA_REJECTED`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/purchases/rustore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm a RuStore purchase (the server reads the invoice from RuStore) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RuStoreConfirmRequest"];
+                };
+            };
+            responses: {
+                /** @description The store confirmed the purchase: the entitlements of the account now. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PurchaseConfirmed"];
+                    };
+                };
+                /** @description The store is still processing the payment: ask again after Retry-After (nothing granted yet). */
+                202: {
+                    headers: {
+                        "Retry-After"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PurchasePending"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `PURCHASE_ALREADY_CLAIMED`. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json (or an uploaded file is not an allowed medium). Codes: `UNSUPPORTED_MEDIA_TYPE`, `MEDIA_REJECTED`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4466,7 +5594,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4484,7 +5612,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4497,6 +5625,212 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stores/apple/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** App Store Server Notifications V2 (signedPayload verified against the configured roots) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AppleNotification"];
+                };
+            };
+            responses: {
+                /** @description Stored (or already stored: `duplicate`); processed by a job that reads the store again. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotificationReceived"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json (or an uploaded file is not an allowed medium). Codes: `UNSUPPORTED_MEDIA_TYPE`, `MEDIA_REJECTED`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stores/rustore/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** RuStore payment notifications (payload AES-256-GCM under the console key) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RuStoreNotification"];
+                };
+            };
+            responses: {
+                /** @description Stored (or already stored: `duplicate`); processed by a job that reads the store again. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotificationReceived"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body larger than 1 MiB. Codes: `PAYLOAD_TOO_LARGE`. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body is not application/json (or an uploaded file is not an allowed medium). Codes: `UNSUPPORTED_MEDIA_TYPE`, `MEDIA_REJECTED`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`). Codes: `PURCHASE_NOT_OFFERED`, `PURCHASE_PROOF_INVALID`, `PURCHASE_NOT_BOUND`, `PURCHASE_REFUSED`, `STORE_NOT_CONFIGURED`, `PUBLISH_GATES_FAILED`, `IDEMPOTENCY_CONFLICT`. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4549,7 +5883,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4558,7 +5892,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4576,7 +5910,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4641,7 +5975,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`. */
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4650,7 +5984,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`. */
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4668,7 +6002,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A dependency (the database) is unavailable. Codes: `SERVICE_UNAVAILABLE`. */
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4773,6 +6107,12 @@ export interface components {
         AdminTourList: {
             items: components["schemas"]["AdminTour"][];
             next_cursor: string | null;
+        };
+        AppleConfirmRequest: {
+            signed_transaction: string;
+        };
+        AppleNotification: {
+            signedPayload: string;
         };
         CallbackBody: {
             /** Format: uuid */
@@ -4936,6 +6276,29 @@ export interface components {
             /** @enum {string} */
             type: "osm" | "helpers" | "publish";
         };
+        Entitlement: {
+            catalog_item_id: number;
+            /**
+             * @description Sandbox purchases (App Review, testers) are accepted unless the deployment refuses them.
+             * @enum {string|null}
+             */
+            environment: "production" | "sandbox" | null;
+            granted_at: string;
+            /** @enum {string} */
+            kind: "tour" | "bundle";
+            slug: string;
+            /**
+             * @description `purchase`: confirmed by a store for this account; `restore`: moved here by a restore.
+             * @enum {string}
+             */
+            source: "free" | "grant" | "purchase" | "restore";
+            /** @enum {string|null} */
+            store: "apple" | "rustore" | null;
+            title_ru: string;
+        };
+        Entitlements: {
+            entitlements: components["schemas"]["Entitlement"][];
+        };
         GateResult: {
             /** @enum {string} */
             area?: "polygon" | "bbox";
@@ -4957,7 +6320,7 @@ export interface components {
             boundary_ref: string;
             cancel_requested: boolean;
             /**
-             * @description Null for jobs without a city (account_purge).
+             * @description Null for jobs without a city (account_purge, purchase_claim, store_event).
              * @example moscow
              */
             city: string | null;
@@ -4995,7 +6358,7 @@ export interface components {
             /** @enum {string} */
             trigger: "admin" | "cron" | "cli" | "chain" | "start";
             /** @enum {string} */
-            type: "osm" | "helpers" | "publish" | "account_purge" | "content_import";
+            type: "osm" | "helpers" | "publish" | "content_import" | "account_purge" | "purchase_claim" | "store_event";
         };
         JobPage: {
             items: components["schemas"]["Job"][];
@@ -5013,6 +6376,18 @@ export interface components {
                 /** @enum {string} */
                 use: "sig";
                 x: string;
+            }[];
+        };
+        LedgerSummary: {
+            rows: {
+                /** @enum {string} */
+                environment: "production" | "sandbox";
+                /** @enum {string} */
+                status: "purchased" | "pending" | "failed" | "cancelled" | "refunded" | "revoked";
+                /** @enum {string} */
+                store: "apple" | "rustore";
+                tenant: string;
+                transactions: number;
             }[];
         };
         MapStyle: {
@@ -5080,6 +6455,79 @@ export interface components {
             items: components["schemas"]["NearbyItem"][];
             /** @enum {string} */
             license: "ODbL-1.0";
+        };
+        NotificationReceived: {
+            duplicate: boolean;
+            /** @enum {boolean} */
+            received: true;
+        };
+        Onboarding: {
+            cities: {
+                center: {
+                    lat: number;
+                    lon: number;
+                };
+                name_ru: string;
+                pack: {
+                    bytes: {
+                        [key: string]: number;
+                    };
+                    created_at: string;
+                    manifest_url: string;
+                    total_bytes: number;
+                    version: number;
+                } | null;
+                slug: string;
+            }[];
+        };
+        PackFile: {
+            bytes: number;
+            media_type: string;
+            /** @description `pois`, `helpers`, `basemap`, `catalog`, `tour:<id>` or `media`. */
+            role: string;
+            sha256: string;
+            /** @example /v1/blobs/sha256/… */
+            url: string;
+        };
+        PackKeys: {
+            keys: {
+                /** @enum {string} */
+                alg: "EdDSA";
+                /** @enum {string} */
+                crv: "Ed25519";
+                kid: string;
+                /** @enum {string} */
+                kty: "OKP";
+                /** @enum {string} */
+                use: "sig";
+                x: string;
+            }[];
+        };
+        PackManifest: {
+            attribution: string;
+            city: string;
+            created_at: string;
+            /** @description Check for a newer pack before this. */
+            expires_at: string;
+            files: components["schemas"]["PackFile"][];
+            /** @enum {number} */
+            format: 1;
+            /** @description The `kid` of the key in GET /v1/packs/keys. */
+            key_id: string;
+            license: string;
+            /** @description Ed25519 (base64url) over the RFC 8785 canonical JSON of this object without `signature`. */
+            signature: string;
+            tenant: string;
+            tours: {
+                /** @enum {string} */
+                access: "free" | "owned" | "locked";
+                /** @description False for a locked tour: it is listed without its files. */
+                files: boolean;
+                id: number;
+                title_ru: string;
+            }[];
+            /** @description Monotonic per city; a new one when the city data changes. */
+            version: number;
         };
         PoiDetail: {
             address: {
@@ -5207,12 +6655,62 @@ export interface components {
             /** @example editor@example.org */
             by: string;
         };
+        PurchaseConfirmed: {
+            entitlements: components["schemas"]["Entitlement"][];
+            /** @enum {string} */
+            status: "confirmed";
+            transaction: components["schemas"]["StoreTransaction"];
+        };
+        PurchaseIntent: {
+            /** Format: uuid */
+            app_account_token: string;
+            catalog_item_id: number;
+            /** Format: uuid */
+            intent_id: string;
+            /** Format: uuid */
+            order_id: string;
+            /** @description The store product to buy. */
+            product_id: string;
+            /** @enum {string} */
+            store: "apple" | "rustore";
+        };
+        PurchaseIntentRequest: {
+            catalog_item_id: number;
+            /** @enum {string} */
+            store: "apple" | "rustore";
+        };
+        PurchasePending: {
+            /** @description The recorded claim; a job asks the store again. */
+            claim_id: string;
+            detail: string;
+            retry_after_seconds: number;
+            /** @enum {string} */
+            status: "pending";
+        };
         ReapResult: {
             /** @description Runs handed back to the queue. */
             requeued: string[];
         };
         RefreshRequest: {
             refresh_token: string;
+        };
+        RestoreRequest: {
+            apple?: string[];
+            rustore?: {
+                invoice_id: string;
+                sandbox?: boolean;
+            }[];
+        };
+        RestoreResult: {
+            entitlements: components["schemas"]["Entitlement"][];
+            results: {
+                detail?: string;
+                /** @enum {string} */
+                outcome: "restored" | "owned" | "pending" | "refused" | "unavailable";
+                reference: string;
+                /** @enum {string} */
+                store: "apple" | "rustore";
+            }[];
         };
         ReviewRequest: {
             /** @example editor@example.org */
@@ -5232,6 +6730,16 @@ export interface components {
              * @example https://example.org/extracts/central-fed-district-latest.osm.pbf
              */
             url: string;
+        };
+        RuStoreConfirmRequest: {
+            invoice_id: string;
+            /** @description The Pay SDK `sandbox` flag. */
+            sandbox?: boolean;
+        };
+        RuStoreNotification: {
+            id: string;
+            payload: string;
+            timestamp?: string;
         };
         SearchItem: {
             category: string;
@@ -5293,6 +6801,16 @@ export interface components {
         StagedPoiList: {
             items: components["schemas"]["StagedPoi"][];
             next_cursor: string | null;
+        };
+        StoreTransaction: {
+            /** @enum {string} */
+            environment: "production" | "sandbox";
+            product_id: string | null;
+            /** @enum {string} */
+            status: "purchased";
+            /** @enum {string} */
+            store: "apple" | "rustore";
+            store_transaction_id: string;
         };
         TileJson: {
             attribution: string;

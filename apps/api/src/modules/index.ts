@@ -5,8 +5,10 @@ import { healthRouter } from './health/index.js'
 import { ingestionRouter } from './ingestion/index.js'
 import { jobsRouter } from './jobs/index.js'
 import { mapsRouter } from './maps/index.js'
+import { packsRouter } from './packs/index.js'
 import { placesRouter } from './places/index.js'
 import { publishingRouter } from './publishing/index.js'
+import { purchasesRouter } from './purchases/index.js'
 
 /** Every feature's router, mounted by createApp in this order. */
 export const modules = [
@@ -19,4 +21,6 @@ export const modules = [
   mapsRouter,
   catalogRouter,
   accountsRouter,
+  purchasesRouter,
+  packsRouter,
 ]

@@ -185,7 +185,7 @@ describe('deletion in the app', () => {
 
     expect(await runPurge(job_id)).toMatchObject({
       outcome: 'succeeded',
-      stats: { accounts: 1, refresh_tokens_deleted: 1, ledger_links_cut: 1 },
+      stats: { accounts: 1, refresh_tokens_deleted: 1, ledger_links_cut: 1, entitlements_deleted: 0 },
     })
     expect(await traces(a.account_id, a.account_code)).toEqual([])
     const ledger = await t.database.db

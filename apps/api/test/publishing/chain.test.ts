@@ -45,7 +45,15 @@ const publishRuns = async () =>
 describeWithOsmData('osm → publish chain', () => {
   it('a successful osm run enqueues one publish run for its city and date; a repeated delivery adds none', async () => {
     const h = handlers()
-    expect(Object.keys(h).sort()).toEqual(['account_purge', 'content_import', 'helpers', 'osm', 'publish'])
+    expect(Object.keys(h).sort()).toEqual([
+      'account_purge',
+      'content_import',
+      'helpers',
+      'osm',
+      'publish',
+      'purchase_claim',
+      'store_event',
+    ])
     const runId = await insertRunningRun(database.db, { source: { kind: 'file', name: 'lavra.osm' } })
     await runToCompletion(database.db, h.osm!, runId, { filePath: LAVRA_XML })
     expect(await publishRuns()).toEqual([

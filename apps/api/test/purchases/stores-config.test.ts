@@ -23,7 +23,12 @@ const consoleKey = (rsa.privateKey.export({ type: 'pkcs8', format: 'der' }) as B
 
 describe('store configuration', () => {
   it('leaves both stores disabled by default, accepting sandbox', () => {
-    expect(loadConfig({}).stores).toEqual({ acceptSandbox: true, apple: null, rustore: null })
+    expect(loadConfig({}).stores).toEqual({
+      acceptSandbox: true,
+      apple: null,
+      rustore: null,
+      retryAfterSeconds: 60,
+    })
     expect(loadConfig({ STORES_ACCEPT_SANDBOX: 'false' }).stores.acceptSandbox).toBe(false)
   })
 

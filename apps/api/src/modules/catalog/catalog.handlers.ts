@@ -1,5 +1,6 @@
 import type { RouteHandler } from '@hono/zod-openapi'
 import type { Context } from 'hono'
+import { serveBytes } from '../../platform/http/byte-range.js'
 import type { AppEnv } from '../../platform/http/context.js'
 import { AppError } from '../../platform/http/errors.js'
 import { mediaPlacement, tourAccess } from './access.js'
@@ -43,22 +44,6 @@ export const tourGeojsonHandler = async (c: Context<AppEnv>) => {
   })
 }
 
-function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'bad' {
-  if (!header) return null
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
-  if (!m || (m[1] === '' && m[2] === '')) return 'bad'
-  let start: number
-  let end: number
-  if (m[1] === '') {
-    start = Math.max(0, size - Number(m[2]))
-    end = size - 1
-  } else {
-    start = Number(m[1])
-    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1)
-  }
-  return start > end || start >= size ? 'bad' : { start, end }
-}
-
 export const mediaHandler: RouteHandler<typeof mediaRoute, AppEnv> = async (c) => {
   const { sha256 } = c.req.valid('param')
   const db = c.var.deps.database.db
@@ -74,30 +59,14 @@ export const mediaHandler: RouteHandler<typeof mediaRoute, AppEnv> = async (c) =
     .select(['mime', 'bytes', 'storage_key'])
     .where('sha256', '=', sha256)
     .executeTakeFirstOrThrow()
-  const size = Number(media.bytes)
-  const etag = `"${sha256}"`
-  const headers: Record<string, string> = {
-    etag,
-    'accept-ranges': 'bytes',
-    'content-type': media.mime,
-    'cache-control': placement.public
+  const store = localMediaStore(c.var.deps.config.content.mediaDir)
+  return serveBytes(c, {
+    size: Number(media.bytes),
+    etag: `"${sha256}"`,
+    contentType: media.mime,
+    cacheControl: placement.public
       ? 'public, max-age=31536000, immutable'
       : 'private, max-age=31536000, immutable',
-    'x-content-type-options': 'nosniff',
-  }
-  const inm = c.req.header('if-none-match')
-  if (inm?.split(',').some((t) => t.trim() === etag || t.trim() === '*')) return c.body(null, 304, headers)
-  const range = parseRange(c.req.valid('header').range, size)
-  if (range === 'bad')
-    throw new AppError('RANGE_NOT_SATISFIABLE', `Диапазон вне файла размером ${size} байт`, undefined, {
-      'content-range': `bytes */${size}`,
-    })
-  const s = localMediaStore(c.var.deps.config.content.mediaDir)
-  if (!range)
-    return c.body(await s.read(media.storage_key), 200, { ...headers, 'content-length': String(size) })
-  return c.body(await s.read(media.storage_key, range), 206, {
-    ...headers,
-    'content-length': String(range.end - range.start + 1),
-    'content-range': `bytes ${range.start}-${range.end}/${size}`,
+    read: (range) => store.read(media.storage_key, range),
   })
 }

@@ -1,7 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { errorResponses } from '../../platform/http/problem.js'
 
-export const RUN_TYPES = ['osm', 'helpers', 'publish', 'account_purge', 'content_import'] as const
+export const RUN_TYPES = [
+  'osm',
+  'helpers',
+  'publish',
+  'content_import',
+  'account_purge',
+  'purchase_claim',
+  'store_event',
+] as const
 export const RUN_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const
 
 export const JobSchema = z
@@ -9,10 +17,10 @@ export const JobSchema = z
     id: z.uuid(),
     type: z.enum(RUN_TYPES),
     status: z.enum(RUN_STATUSES),
-    city: z
-      .string()
-      .nullable()
-      .openapi({ example: 'moscow', description: 'Null for jobs without a city (account_purge).' }),
+    city: z.string().nullable().openapi({
+      example: 'moscow',
+      description: 'Null for jobs without a city (account_purge, purchase_claim, store_event).',
+    }),
     boundary_ref: z.string().openapi({ example: '102269' }),
     run_date: z.string().openapi({ example: '2026-11-28' }),
     idempotency_key: z.string().openapi({ example: 'osm|moscow|102269|2026-11-28' }),

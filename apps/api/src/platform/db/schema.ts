@@ -182,6 +182,57 @@ export interface DB {
   catalog_offer: CatalogOfferTable
   content_audit: ContentAuditTable
   entitlement: EntitlementTable
+  purchase_intent: PurchaseIntentTable
+  purchase_claim: PurchaseClaimTable
+  pack_signing_key: PackSigningKeyTable
+  city_pack: CityPackTable
+  city_pack_file: CityPackFileTable
+  city_pack_record: CityPackRecordTable
+  pack_blob: PackBlobTable
+}
+
+/** Migration 0020: offline city packs. */
+export interface PackSigningKeyTable {
+  kid: string
+  private_pkcs8: string
+  public_x: string
+  created_at: Generated<Date>
+}
+
+export interface CityPackTable {
+  id: Generated<string>
+  city_id: number
+  version: number
+  data_hash: string
+  poi_count: number
+  helper_count: number
+  created_at: Generated<Date>
+}
+
+export type PackRole = 'pois' | 'helpers' | 'poi_tiles' | 'basemap'
+
+export interface CityPackFileTable {
+  pack_id: string
+  role: PackRole
+  sha256: string
+  bytes: number
+  media_type: string
+}
+
+export interface CityPackRecordTable {
+  pack_id: string
+  kind: 'poi' | 'helper'
+  record_id: number
+  hash: string
+}
+
+export interface PackBlobTable {
+  sha256: string
+  scope: string
+  store: 'blobs' | 'media'
+  media_type: string
+  bytes: number
+  created_at: Generated<Date>
 }
 
 /** Migration 0013: the purchase ledger (append-only) and the store notifications inbox. */
@@ -377,7 +428,38 @@ export interface EntitlementTable {
   tenant_id: number
   account_id: string
   catalog_item_id: number
-  source: 'free' | 'grant' | 'purchase'
+  source: 'free' | 'grant' | 'purchase' | 'restore'
   granted_at: Generated<Date>
   ended_at: Date | null
+  /** Migration 0018: the ledger row of a `purchase` or `restore` entitlement. */
+  store_transaction_id: string | null
+  ended_reason: 'refunded' | 'revoked' | 'moved' | null
+}
+
+/** Migration 0018: an account's announced purchase; its id binds the store transaction. */
+export interface PurchaseIntentTable {
+  id: string
+  tenant_id: number
+  account_id: string
+  catalog_item_id: number
+  store: 'apple' | 'rustore'
+  product_id: string
+  created_at: Generated<Date>
+  completed_at: Date | null
+  transaction_id: string | null
+}
+
+/** Migration 0018: a confirmation the store has not decided yet, kept with its proof for a job. */
+export interface PurchaseClaimTable {
+  id: Generated<string>
+  tenant_id: number
+  account_id: string
+  store: 'apple' | 'rustore'
+  proof_ref: string
+  proof: Jsonb<unknown>
+  state: Generated<'waiting' | 'confirmed' | 'refused'>
+  reason: string | null
+  run_id: string | null
+  created_at: Generated<Date>
+  settled_at: Date | null
 }

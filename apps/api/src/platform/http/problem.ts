@@ -66,6 +66,7 @@ const DESCRIPTIONS: Record<number, string> = {
   404: 'Not found.',
   405: 'The path exists, the method does not (`Allow` lists the methods).',
   409: 'Conflict with the current state.',
+  410: 'The resource existed but is no longer kept.',
   413: 'Body larger than 1 MiB.',
   415: 'Body is not application/json (or an uploaded file is not an allowed medium).',
   431: 'Request line and headers over 16 KiB (answered before the app, never on an operation).',
@@ -73,7 +74,7 @@ const DESCRIPTIONS: Record<number, string> = {
   422: 'Request well-formed but conflicts with existing data (or fails publish gates: every failure in `errors`).',
   429: 'Too many attempts in the current window (see Retry-After).',
   500: 'Unexpected error (no internals are disclosed).',
-  503: 'A dependency (the database) is unavailable.',
+  503: 'A dependency (the database, a store) is unavailable (see Retry-After).',
 }
 
 /** The contract's description of an error status: what it means and which codes answer it. */
