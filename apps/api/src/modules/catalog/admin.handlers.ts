@@ -1,4 +1,5 @@
 import type { RouteHandler } from '@hono/zod-openapi'
+import type { ContentStatus } from '../../platform/db/schema.js'
 import type { AppEnv } from '../../platform/http/context.js'
 import { AppError } from '../../platform/http/errors.js'
 import { decodeIdCursor, encodeIdCursor } from '../../platform/http/id-cursor.js'
@@ -29,10 +30,35 @@ import { listTours, publishTour, saveTourDraft, unpublishTour } from './tours.se
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString())
 
-function page<T extends { id: number | string }>(rows: T[], limit: number) {
-  const items = rows.slice(0, limit)
+type ListQuery = {
+  city?: string | undefined
+  status?: ContentStatus | undefined
+  cursor?: string
+  limit: number
+}
+
+/**
+ * One page of a content list (tours or catalog items): the filters and cursor handed to the query,
+ * one row more than the page asked for to know whether another page follows.
+ */
+async function listPage<T extends { id: number | string }>(
+  q: ListQuery,
+  query: (f: {
+    city?: string | undefined
+    status?: ContentStatus | undefined
+    after?: number | undefined
+    limit: number
+  }) => Promise<T[]>,
+) {
+  const rows = await query({
+    city: q.city,
+    status: q.status,
+    after: q.cursor ? decodeIdCursor(q.cursor) : undefined,
+    limit: q.limit,
+  })
+  const items = rows.slice(0, q.limit)
   const last = items[items.length - 1]
-  return { items, next_cursor: rows.length > limit && last ? encodeIdCursor(Number(last.id)) : null }
+  return { items, next_cursor: rows.length > q.limit && last ? encodeIdCursor(Number(last.id)) : null }
 }
 
 export const putTourHandler: RouteHandler<typeof putTourRoute, AppEnv> = async (c) => {
@@ -43,14 +69,7 @@ export const putTourHandler: RouteHandler<typeof putTourRoute, AppEnv> = async (
 }
 
 export const listToursHandler: RouteHandler<typeof listToursRoute, AppEnv> = async (c) => {
-  const q = c.req.valid('query')
-  const rows = await listTours(c.var.deps.database.db, {
-    city: q.city,
-    status: q.status,
-    after: q.cursor ? decodeIdCursor(q.cursor) : undefined,
-    limit: q.limit,
-  })
-  const p = page(rows, q.limit)
+  const p = await listPage(c.req.valid('query'), (f) => listTours(c.var.deps.database.db, f))
   return c.json(
     {
       next_cursor: p.next_cursor,
@@ -101,14 +120,7 @@ export const putItemHandler: RouteHandler<typeof putItemRoute, AppEnv> = async (
 }
 
 export const listItemsHandler: RouteHandler<typeof listItemsRoute, AppEnv> = async (c) => {
-  const q = c.req.valid('query')
-  const rows = await listCatalogItems(c.var.deps.database.db, {
-    city: q.city,
-    status: q.status,
-    after: q.cursor ? decodeIdCursor(q.cursor) : undefined,
-    limit: q.limit,
-  })
-  const p = page(rows, q.limit)
+  const p = await listPage(c.req.valid('query'), (f) => listCatalogItems(c.var.deps.database.db, f))
   return c.json(
     {
       next_cursor: p.next_cursor,

@@ -100,40 +100,61 @@ const json = <T extends z.ZodType>(schema: T) => ({
   content: { 'application/json': { schema } },
 })
 
-export const putTourRoute = createRoute({
-  method: 'put',
-  path: '/v1/admin/tours/{city}/{slug}',
-  tags: ['catalog-admin'],
-  summary: 'Create or replace the draft of a tour (a published tour keeps its public version)',
-  security: admin,
-  request: { params: CitySlugParams, body: json(TourDraftSchema) },
-  responses: {
-    200: { description: 'Saved.', content: { 'application/json': { schema: SavedSchema } } },
-    ...errorResponses(401, 403, 404, 413, 415),
-  },
-})
+/** Create or replace one draft: a tour by city and slug, a catalog item by slug. */
+const putRoute = <P extends z.ZodObject, B extends z.ZodType>(
+  path: string,
+  summary: string,
+  params: P,
+  body: B,
+) =>
+  createRoute({
+    method: 'put',
+    path,
+    tags: ['catalog-admin'],
+    summary,
+    security: admin,
+    request: { params, body: json(body) },
+    responses: {
+      200: { description: 'Saved.', content: { 'application/json': { schema: SavedSchema } } },
+      ...errorResponses(401, 403, 404, 413, 415),
+    },
+  })
 
-export const listToursRoute = createRoute({
-  method: 'get',
-  path: '/v1/admin/tours',
-  tags: ['catalog-admin'],
-  summary: 'Tours with their draft and public versions and review flags, in id order, cursor-paginated',
-  security: admin,
-  request: { query: listQuery },
-  responses: {
-    200: {
-      description: 'One page.',
-      content: {
-        'application/json': {
-          schema: z
-            .object({ items: z.array(AdminTourSchema), next_cursor: z.string().nullable() })
-            .openapi('AdminTourList'),
+/** One cursor-paginated page of tours or catalog items, filtered by city and status. */
+const listRoute = <I extends z.ZodType>(path: string, summary: string, item: I, name: string) =>
+  createRoute({
+    method: 'get',
+    path,
+    tags: ['catalog-admin'],
+    summary,
+    security: admin,
+    request: { query: listQuery },
+    responses: {
+      200: {
+        description: 'One page.',
+        content: {
+          'application/json': {
+            schema: z.object({ items: z.array(item), next_cursor: z.string().nullable() }).openapi(name),
+          },
         },
       },
+      ...errorResponses(401, 403),
     },
-    ...errorResponses(401, 403),
-  },
-})
+  })
+
+export const putTourRoute = putRoute(
+  '/v1/admin/tours/{city}/{slug}',
+  'Create or replace the draft of a tour (a published tour keeps its public version)',
+  CitySlugParams,
+  TourDraftSchema,
+)
+
+export const listToursRoute = listRoute(
+  '/v1/admin/tours',
+  'Tours with their draft and public versions and review flags, in id order, cursor-paginated',
+  AdminTourSchema,
+  'AdminTourList',
+)
 
 const actionRoute = (entity: 'tours' | 'catalog', action: 'publish' | 'unpublish') =>
   createRoute({
@@ -194,55 +215,31 @@ export const CatalogItemDraftSchema = z
   })
   .openapi('CatalogItemRequest')
 
-export const putItemRoute = createRoute({
-  method: 'put',
-  path: '/v1/admin/catalog/{slug}',
-  tags: ['catalog-admin'],
-  summary: 'Create or replace a catalog item (a change takes it back to draft until published)',
-  security: admin,
-  request: { params: ItemSlugParam, body: json(CatalogItemDraftSchema) },
-  responses: {
-    200: { description: 'Saved.', content: { 'application/json': { schema: SavedSchema } } },
-    ...errorResponses(401, 403, 404, 413, 415),
-  },
+export const putItemRoute = putRoute(
+  '/v1/admin/catalog/{slug}',
+  'Create or replace a catalog item (a change takes it back to draft until published)',
+  ItemSlugParam,
+  CatalogItemDraftSchema,
+)
+
+const AdminCatalogItemSchema = z.object({
+  id: z.number().int(),
+  slug: z.string(),
+  city: z.string(),
+  kind: z.enum(['tour', 'bundle']),
+  title_ru: z.string(),
+  paid: z.boolean(),
+  status,
+  unpublished_reason: z.string().nullable(),
+  updated_at: z.string(),
 })
 
-export const listItemsRoute = createRoute({
-  method: 'get',
-  path: '/v1/admin/catalog',
-  tags: ['catalog-admin'],
-  summary: 'Catalog items, in id order, cursor-paginated',
-  security: admin,
-  request: { query: listQuery },
-  responses: {
-    200: {
-      description: 'One page.',
-      content: {
-        'application/json': {
-          schema: z
-            .object({
-              items: z.array(
-                z.object({
-                  id: z.number().int(),
-                  slug: z.string(),
-                  city: z.string(),
-                  kind: z.enum(['tour', 'bundle']),
-                  title_ru: z.string(),
-                  paid: z.boolean(),
-                  status,
-                  unpublished_reason: z.string().nullable(),
-                  updated_at: z.string(),
-                }),
-              ),
-              next_cursor: z.string().nullable(),
-            })
-            .openapi('AdminCatalogList'),
-        },
-      },
-    },
-    ...errorResponses(401, 403),
-  },
-})
+export const listItemsRoute = listRoute(
+  '/v1/admin/catalog',
+  'Catalog items, in id order, cursor-paginated',
+  AdminCatalogItemSchema,
+  'AdminCatalogList',
+)
 
 export const MediaSchema = z
   .object({
