@@ -1,3 +1,5 @@
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto'
+import canonicalize from 'canonicalize'
 import { type Kysely, sql } from 'kysely'
 
 /**
@@ -7,7 +9,8 @@ import { type Kysely, sql } from 'kysely'
  * so a changeset between two kept versions is a diff of two indexed sets. `pack_blob` says who may
  * fetch a blob from `/v1/blobs/sha256/…`: anyone (`public`), one tenant (`tenant:<id>`: its catalog)
  * or whoever may open a tour (`tour:<id>`). `pack_signing_key` holds the Ed25519 keys that sign the
- * manifests when the deployment configures none.
+ * manifests when the deployment configures none; the first is generated here, so no read ever has
+ * to write one.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
@@ -17,6 +20,15 @@ export async function up(db: Kysely<any>): Promise<void> {
       public_x text NOT NULL,
       created_at timestamptz NOT NULL DEFAULT now()
     )`.execute(db)
+  const { privateKey } = generateKeyPairSync('ed25519')
+  const { x } = createPublicKey(privateKey).export({ format: 'jwk' }) as { x: string }
+  // The RFC 7638 thumbprint, as the signer computes it.
+  const kid = createHash('sha256')
+    .update(canonicalize({ crv: 'Ed25519', kty: 'OKP', x })!)
+    .digest('base64url')
+  await sql`
+    INSERT INTO pack_signing_key (kid, private_pkcs8, public_x)
+    VALUES (${kid}, ${privateKey.export({ type: 'pkcs8', format: 'pem' }) as string}, ${x})`.execute(db)
   await sql`
     CREATE TABLE city_pack (
       id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
