@@ -1054,7 +1054,7 @@ export interface paths {
                     cursor?: string;
                     limit?: number;
                     status?: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
-                    type?: "osm" | "helpers" | "publish" | "account_purge" | "purchase_claim" | "store_event";
+                    type?: "osm" | "helpers" | "publish" | "tiles" | "account_purge" | "purchase_claim" | "store_event";
                 };
                 header?: never;
                 path?: never;
@@ -5741,7 +5741,7 @@ export interface components {
             /** @enum {string} */
             trigger: "admin" | "cron" | "cli" | "chain";
             /** @enum {string} */
-            type: "osm" | "helpers" | "publish" | "account_purge" | "purchase_claim" | "store_event";
+            type: "osm" | "helpers" | "publish" | "tiles" | "account_purge" | "purchase_claim" | "store_event";
         };
         JobPage: {
             items: components["schemas"]["Job"][];

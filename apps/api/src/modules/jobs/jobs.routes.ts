@@ -5,6 +5,7 @@ export const RUN_TYPES = [
   'osm',
   'helpers',
   'publish',
+  'tiles',
   'account_purge',
   'purchase_claim',
   'store_event',

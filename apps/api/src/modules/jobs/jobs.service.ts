@@ -15,7 +15,7 @@ export type JobDeps = Pick<AppDeps, 'database' | 'clock' | 'config' | 'log'> & {
 }
 
 export interface EnqueueInput {
-  type: 'osm' | 'helpers' | 'publish'
+  type: 'osm' | 'helpers' | 'publish' | 'tiles'
   city: string
   boundaryRef?: string
   date?: string

@@ -2,6 +2,7 @@ import { createRouter } from '../../platform/http/router.js'
 import { getStyle, getTile, getTileJson } from './maps.handlers.js'
 import { styleRoute, tileJsonRoute, tileRoute } from './maps.routes.js'
 
+export { basemapSource, createTilesHandler, enqueueTiles, extractKeeper } from './basemap-job.js'
 export { thenBuildTiles } from './tile-job.js'
 export { buildCityTiles } from './tiles.service.js'
 

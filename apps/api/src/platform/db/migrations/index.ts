@@ -14,6 +14,7 @@ import * as m0014 from './0014_accounts.js'
 import * as m0015 from './0015_catalog_tours.js'
 import * as m0016 from './0016_entitlements.js'
 import * as m0018 from './0018_purchases.js'
+import * as m0019 from './0019_basemap.js'
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works under tsx, in
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '0015_catalog_tours': m0015,
   '0016_entitlements': m0016,
   '0018_purchases': m0018,
+  '0019_basemap': m0019,
 }
