@@ -17,6 +17,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   nearby: () => import('./nearby.bench.js'),
   stores: () => import('./stores.bench.js'),
   tiles: () => import('./tiles.bench.js'),
+  basemap: () => import('./basemap.bench.js'),
   accounts: () => import('./accounts.bench.js'),
 }
 
