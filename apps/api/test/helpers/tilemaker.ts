@@ -12,6 +12,9 @@ function onPath(): boolean {
 
 const available = onPath()
 
+/** Whether tilemaker is on PATH here (under CI it must be). */
+export const tilemakerAvailable = available
+
 if (!available && process.env.CI === 'true') {
   // In CI the basemap builder is part of the contract: a missing one must fail loudly, not skip.
   throw new Error(
