@@ -103,7 +103,7 @@ function basemapLayers() {
 export function mapStyle(
   origin: string,
   city: { slug: string; name_ru: string; center: number[] },
-  basemap: { version: string } | null = null,
+  hasBasemap = false,
 ) {
   const source = 'gorod'
   const isCluster = ['==', ['get', 'cluster'], true]
@@ -114,7 +114,7 @@ export function mapStyle(
     center: city.center,
     zoom: 12,
     sources: {
-      ...(basemap
+      ...(hasBasemap
         ? {
             [BASEMAP]: {
               type: 'vector',
@@ -127,7 +127,7 @@ export function mapStyle(
     },
     layers: [
       { id: 'background', type: 'background', paint: { 'background-color': '#f2efe9' } },
-      ...(basemap ? basemapLayers() : []),
+      ...(hasBasemap ? basemapLayers() : []),
       {
         id: 'helpers',
         type: 'circle',

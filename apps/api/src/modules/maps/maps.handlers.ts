@@ -66,10 +66,7 @@ export const getStyle: RouteHandler<typeof styleRoute, AppEnv> = async (c) => {
   const { db, city } = await cityAndBuild(c, slug)
   const basemap = await findBasemap(db, city.id)
   c.header('Cache-Control', 'public, max-age=300')
-  return c.json(
-    mapStyle(origin(c), cityInfo(city), basemap ? { version: basemap.sha256.slice(0, 16) } : null),
-    200,
-  )
+  return c.json(mapStyle(origin(c), cityInfo(city), basemap !== undefined), 200)
 }
 
 /** One `bytes=` range; null without a header, 'bad' when it cannot be served from this size. */
