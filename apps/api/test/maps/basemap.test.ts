@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,14 +9,17 @@ import { PbfReader } from 'pbf'
 import { PMTiles, zxyToTileId as readerTileId } from 'pmtiles'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildJobHandlers } from '../../src/jobs-runtime.js'
+import { createIngestionHandlers } from '../../src/modules/ingestion/index.js'
 import { enqueueRun } from '../../src/modules/jobs/index.js'
 import { saveBasemap } from '../../src/modules/maps/basemap.queries.js'
 import { tileRange } from '../../src/modules/maps/basemap-build.js'
+import { extractKeeper } from '../../src/modules/maps/index.js'
 import { writePmtiles, zxyToTileId } from '../../src/modules/maps/pmtiles-writer.js'
 import { localBlobStore } from '../../src/platform/blobs/blob-store.js'
 import { systemClock } from '../../src/platform/clock.js'
 import { executeRun } from '../../src/platform/jobs/worker.js'
 import { createLogger } from '../../src/platform/log.js'
+import { insertRunningRun, runToCompletion } from '../helpers/job-context.js'
 import { describeWithOsmData, osmFile } from '../helpers/osm-data.js'
 import { createTestApp, DEV_KEYS, type TestApp } from '../helpers/test-app.js'
 import { describeWithTilemaker } from '../helpers/tilemaker.js'
@@ -177,6 +181,28 @@ describeWithOsmData('tiles job: failures with a reason', () => {
     }
     const { rows } = await sql`SELECT 1 FROM city_basemap`.execute(t.database.db)
     expect(rows).toHaveLength(0)
+  })
+
+  it('an osm run of an extract download keeps that PBF as the city extract', async () => {
+    const bytes = await readFile(PBF)
+    const fetchPbf = (async () =>
+      new Response(new Uint8Array(bytes), { status: 200 })) as unknown as typeof fetch
+    const { osm } = createIngestionHandlers({
+      config: t.deps.config,
+      log,
+      version: 'test',
+      fetch: fetchPbf,
+      keepExtract: extractKeeper({ blobs: localBlobStore(t.deps.config.blobDir) }),
+    })
+    const url = 'https://extracts.example/sergiev-posad.osm.pbf'
+    const runId = await insertRunningRun(t.database.db, { source: { kind: 'extract', url } })
+    await runToCompletion(t.database.db, osm, runId)
+    const { rows } = await sql<{ sha256: string; bytes: string; source: unknown; run_id: string }>`
+      SELECT e.sha256, e.bytes, e.source, e.run_id FROM city_extract e JOIN cities c ON c.id = e.city_id
+      WHERE c.slug = 'sergiev-posad'`.execute(t.database.db)
+    expect(rows[0]).toMatchObject({ run_id: runId, source: { kind: 'extract', url } })
+    expect(rows[0]!.sha256).toBe(createHash('sha256').update(bytes).digest('hex'))
+    expect(await localBlobStore(t.deps.config.blobDir).size(rows[0]!.sha256)).toBe(bytes.length)
   })
 
   it('a successful osm run of a file chains the tiles run of the same key', async () => {
