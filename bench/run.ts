@@ -18,6 +18,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   packs: () => import('./packs.bench.js'),
   stores: () => import('./stores.bench.js'),
   tiles: () => import('./tiles.bench.js'),
+  basemap: () => import('./basemap.bench.js'),
   accounts: () => import('./accounts.bench.js'),
   catalog: () => import('./catalog.bench.js'),
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import type { Config } from './config.js'
 import { PURGE_JOB_TYPE, purgeAccountHandler } from './modules/accounts/index.js'
 import {
@@ -8,10 +9,17 @@ import {
 } from './modules/catalog/index.js'
 import { createIngestionHandlers } from './modules/ingestion/index.js'
 import { enqueueDaily } from './modules/jobs/index.js'
-import { thenBuildTiles } from './modules/maps/index.js'
+import {
+  basemapSource,
+  createTilesHandler,
+  enqueueTiles,
+  extractKeeper,
+  thenBuildTiles,
+} from './modules/maps/index.js'
 import { thenBuildPack } from './modules/packs/index.js'
 import { createPublishHandler, enqueuePublish } from './modules/publishing/index.js'
 import { createPurchaseHandlers } from './modules/purchases/index.js'
+import { localBlobStore } from './platform/blobs/blob-store.js'
 import type { Clock } from './platform/clock.js'
 import { systemClock } from './platform/clock.js'
 import type { Database } from './platform/db/client.js'
@@ -30,8 +38,9 @@ export interface ChainDeps {
 
 /**
  * The `{ type → handler }` map: every job type this deployment can run. With `chain`, an `osm` run
- * that succeeds enqueues the `publish` run of its city and run date (idempotent: a repeated delivery
- * of the finished run finds the same publish run), and a `publish` run that succeeds enqueues the
+ * that succeeds enqueues the `publish` run of its city and run date, and when it read a local file
+ * or an extract also the `tiles` run (the basemap) of the same key (idempotent: a repeated delivery
+ * of the finished run finds the same runs); a `publish` run that succeeds enqueues the
  * `content_import` run of its city and date when the city has content (a failed one is retried: its
  * POIs may be published now).
  */
@@ -42,13 +51,24 @@ export function buildJobHandlers(
   chain?: ChainDeps,
   database: Database | undefined = chain?.database,
 ): JobHandlers {
-  const ingestion = createIngestionHandlers({ config, log, version, ...(database ? { database } : {}) })
+  const blobs = localBlobStore(config.blobDir)
+  const ingestion = createIngestionHandlers({
+    config,
+    log,
+    version,
+    ...(database ? { database } : {}),
+    keepExtract: extractKeeper({ blobs }),
+  })
   const publish = thenBuildPack(
     thenBuildTiles(createPublishHandler({ batchSize: config.ingestion.batchSize })),
     config,
   )
   return {
     ...ingestion,
+    tiles: thenBuildPack(
+      createTilesHandler({ blobs, workDir: join(config.ingestion.workDir, 'basemap') }),
+      config,
+    ),
     osm: chain ? thenPublish(ingestion.osm, config, log, chain) : ingestion.osm,
     publish: chain ? thenImportContent(publish, config, log, chain) : publish,
     [PURGE_JOB_TYPE]: purgeAccountHandler,
@@ -90,16 +110,22 @@ function thenPublish(osm: JobHandler, config: Config, log: Logger, chain: ChainD
     const outcome = await osm(ctx)
     if (outcome.status !== 'succeeded') return outcome
     try {
-      const { run } = await enqueuePublish(
-        { database: chain.database, clock: chain.clock, config, log, jobs: chain.queue() },
-        { city: runCity(ctx.run).citySlug, date: ctx.run.runDate, trigger: 'chain' },
-      )
+      const deps = { database: chain.database, clock: chain.clock, config, log, jobs: chain.queue() }
+      const { run } = await enqueuePublish(deps, {
+        city: runCity(ctx.run).citySlug,
+        date: ctx.run.runDate,
+        trigger: 'chain',
+      })
       ctx.log.info({ publish_run_id: run.id }, 'publish run chained')
+      if (basemapSource(ctx.run)) {
+        const { run: tiles } = await enqueueTiles(deps, { ...ctx.run, citySlug: runCity(ctx.run).citySlug })
+        ctx.log.info({ tiles_run_id: tiles.id }, 'tiles run chained')
+      }
     } catch (err) {
       // The osm work is done and checkpointed: a retry returns its stats at once and chains again.
       throw new TransientJobError(
         'CHAIN_ENQUEUE_FAILED',
-        `publish run not enqueued: ${(err as Error).message}`,
+        `publish or tiles run not enqueued: ${(err as Error).message}`,
         {
           cause: err,
         },

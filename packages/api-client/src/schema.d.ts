@@ -1184,7 +1184,7 @@ export interface paths {
                     cursor?: string;
                     limit?: number;
                     status?: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
-                    type?: "osm" | "helpers" | "publish" | "content_import" | "account_purge" | "purchase_claim" | "store_event";
+                    type?: "osm" | "helpers" | "publish" | "content_import" | "tiles" | "account_purge" | "purchase_claim" | "store_event";
                 };
                 header?: never;
                 path?: never;
@@ -3047,6 +3047,130 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/cities/{slug}/basemap.pmtiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The city’s offline basemap: a PMTiles v3 archive of OpenMapTiles-schema vector tiles
+         * @description Built from the city’s OSM extract by a `tiles` job (tilemaker), clipped to the city, Russian names in `name`. Read it with `Range` requests (one range per request; `206`, `416` outside the file); `If-Range` with the strong `ETag` (the archive’s sha256) resumes a download only while the archive is the same, otherwise the whole new archive is sent. `404` until a basemap is built. Data © OpenStreetMap contributors (ODbL); the attribution is in the archive’s metadata and in the style.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "if-none-match"?: string;
+                    "if-range"?: string;
+                    range?: string;
+                };
+                path: {
+                    slug: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The whole archive. */
+                200: {
+                    headers: {
+                        "Accept-Ranges": string;
+                        "Cache-Control": string;
+                        "Content-Length": string;
+                        ETag: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.pmtiles": string;
+                    };
+                };
+                /** @description The requested range. */
+                206: {
+                    headers: {
+                        "Accept-Ranges": string;
+                        "Cache-Control": string;
+                        "Content-Length": string;
+                        "Content-Range": string;
+                        ETag: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.pmtiles": string;
+                    };
+                };
+                /** @description Not modified (If-None-Match matched). */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The requested byte range lies outside the file. Codes: `RANGE_NOT_SATISFIABLE`. */
+                416: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/cities/{slug}/catalog": {
         parameters: {
             query?: never;
@@ -3534,7 +3658,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** MapLibre style of the city: background below; helpers, POI clusters and POIs above */
+        /** MapLibre style of the city: background and the offline basemap (once built) below; helpers, POI clusters and POIs above */
         get: {
             parameters: {
                 query?: never;
@@ -6358,7 +6482,7 @@ export interface components {
             /** @enum {string} */
             trigger: "admin" | "cron" | "cli" | "chain" | "start";
             /** @enum {string} */
-            type: "osm" | "helpers" | "publish" | "content_import" | "account_purge" | "purchase_claim" | "store_event";
+            type: "osm" | "helpers" | "publish" | "content_import" | "tiles" | "account_purge" | "purchase_claim" | "store_event";
         };
         JobPage: {
             items: components["schemas"]["Job"][];
@@ -6401,6 +6525,7 @@ export interface components {
             name: string;
             sources: {
                 [key: string]: {
+                    attribution?: string;
                     type: string;
                     url: string;
                 };

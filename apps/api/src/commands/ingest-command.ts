@@ -9,10 +9,12 @@ import { contentCities, enqueueContentImport } from '../modules/catalog/index.js
 import { enqueueRun, findRun, idempotencyKey, runView } from '../modules/jobs/index.js'
 import { findRunByKey } from '../modules/jobs/jobs.queries.js'
 import { retryRun } from '../modules/jobs/jobs.service.js'
+import { enqueueTiles } from '../modules/maps/index.js'
 import { enqueuePublish } from '../modules/publishing/index.js'
 import { dateInZone, systemClock } from '../platform/clock.js'
 import type { DB } from '../platform/db/schema.js'
 import { AppError } from '../platform/http/errors.js'
+import type { RunSource } from '../platform/jobs/types.js'
 import { type ExecuteResult, executeRun } from '../platform/jobs/worker.js'
 import { createCliLogger } from '../platform/log.js'
 
@@ -75,6 +77,7 @@ export async function ingestCommand(args: string[]): Promise<number> {
     // An osm run publishes its city, as a queued one chains it: no queue reaches this process, so the
     // publish run (recorded like any other, same key) runs here too.
     let published: ReturnType<typeof runView> | null = null
+    let basemap: ReturnType<typeof runView> | null = null
     if (type === 'osm' && final.status === 'SUCCEEDED') {
       const { run: pub } = await enqueuePublish(deps, {
         city: values.city!,
@@ -84,6 +87,16 @@ export async function ingestCommand(args: string[]): Promise<number> {
       if (pub.status === 'QUEUED')
         await runHere(pub.id, { database, config, log, handlers, progress: !values.json })
       published = runView((await findRun(database.db, pub.id))!)
+      // And the basemap from the same file (kept as the city's extract), as a queued run chains it.
+      const { run: tilesRun } = await enqueueTiles(deps, {
+        citySlug: final.city!,
+        boundaryRef: final.boundary_ref,
+        runDate: final.run_date,
+        source: final.source as RunSource,
+      })
+      if (tilesRun.status === 'QUEUED')
+        await runHere(tilesRun.id, { database, config, log, handlers, progress: !values.json })
+      basemap = runView((await findRun(database.db, tilesRun.id))!)
     }
     // A publish imports the city's content files, as a queued one chains it (a failed import of the
     // day, before the POIs were published, is retried).
@@ -104,10 +117,10 @@ export async function ingestCommand(args: string[]): Promise<number> {
     }
     if (values.json)
       process.stdout.write(
-        `${JSON.stringify({ ...final, publish: published, content_import: imported }, null, 2)}\n`,
+        `${JSON.stringify({ ...final, publish: published, tiles: basemap, content_import: imported }, null, 2)}\n`,
       )
     else {
-      for (const job of [final, published, imported].filter((j) => j !== null)) {
+      for (const job of [final, published, basemap, imported].filter((j) => j !== null)) {
         process.stdout.write(`${job.type} job ${job.id}: ${job.status}\n`)
         if (job.stats) process.stdout.write(`${JSON.stringify(job.stats, null, 2)}\n`)
         if (job.error) process.stdout.write(`error ${job.error.code}: ${job.error.message}\n`)

@@ -15,6 +15,7 @@ import { spawnEntry } from '../helpers/process.js'
 import { testContractObserver } from '../helpers/response-validation.js'
 import { ADMIN_TOKEN } from '../helpers/test-app.js'
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/test-db.js'
+import { tilemakerAvailable } from '../helpers/tilemaker.js'
 
 describeWithOsmData('npm run cli -- ingest (local file, own process)', () => {
   let dir: string
@@ -24,9 +25,9 @@ describeWithOsmData('npm run cli -- ingest (local file, own process)', () => {
     dir = mkdtempSync(join(tmpdir(), 'gorod-cli-'))
     if (onPostgres) {
       database = await createTestDatabase()
-      env = { DATABASE_URL: database.url!, WORK_DIR: join(dir, 'work') }
+      env = { DATABASE_URL: database.url!, WORK_DIR: join(dir, 'work'), BLOB_DIR: join(dir, 'blobs') }
     } else {
-      env = { PGLITE_DIR: join(dir, 'pglite'), WORK_DIR: join(dir, 'work') }
+      env = { PGLITE_DIR: join(dir, 'pglite'), WORK_DIR: join(dir, 'work'), BLOB_DIR: join(dir, 'blobs') }
     }
   })
   afterAll(async () => {
@@ -60,6 +61,15 @@ describeWithOsmData('npm run cli -- ingest (local file, own process)', () => {
       trigger: 'chain',
       run_date: '2026-06-01',
     })
+    // And its basemap is built from the same file (or fails saying the builder is missing).
+    expect(job.tiles).toMatchObject({
+      type: 'tiles',
+      trigger: 'chain',
+      idempotency_key: 'tiles|sergiev-posad|171922|2026-06-01',
+      status: tilemakerAvailable ? 'SUCCEEDED' : 'FAILED',
+    })
+    if (tilemakerAvailable) expect(job.tiles.stats.basemap.tiles).toBeGreaterThan(0)
+    else expect(job.tiles.error.code).toBe('BASEMAP_BUILDER_MISSING')
 
     // The same record is what the API shows for that job.
     const config = configFrom(env)

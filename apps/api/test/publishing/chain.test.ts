@@ -53,6 +53,7 @@ describeWithOsmData('osm → publish chain', () => {
       'publish',
       'purchase_claim',
       'store_event',
+      'tiles',
     ])
     const runId = await insertRunningRun(database.db, { source: { kind: 'file', name: 'lavra.osm' } })
     await runToCompletion(database.db, h.osm!, runId, { filePath: LAVRA_XML })

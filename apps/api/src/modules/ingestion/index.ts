@@ -11,3 +11,4 @@ export {
   parseBoundaryAnswer,
   type RunStats as IngestionRunStats,
 } from './pipeline/index.js'
+export { detectExtractFormat } from './sources/extract-format.js'

@@ -6,6 +6,7 @@ export const RUN_TYPES = [
   'helpers',
   'publish',
   'content_import',
+  'tiles',
   'account_purge',
   'purchase_claim',
   'store_event',

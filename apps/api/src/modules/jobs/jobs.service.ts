@@ -15,7 +15,7 @@ export type JobDeps = Pick<AppDeps, 'database' | 'clock' | 'config' | 'log'> & {
 }
 
 export interface EnqueueInput {
-  type: 'osm' | 'helpers' | 'publish' | 'content_import'
+  type: 'osm' | 'helpers' | 'publish' | 'content_import' | 'tiles'
   city: string
   boundaryRef?: string
   date?: string

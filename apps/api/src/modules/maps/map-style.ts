@@ -52,11 +52,59 @@ export function tileJson(
 
 const LABEL_FONT = ['Noto Sans Regular']
 
+const BASEMAP = 'basemap'
+const basemapLayer = (id: string, type: string, sourceLayer: string, rest: Record<string, unknown>) => ({
+  id: `basemap-${id}`,
+  type,
+  source: BASEMAP,
+  'source-layer': sourceLayer,
+  ...rest,
+})
+
+/** The city basemap's layers (OpenMapTiles schema, labels from the Russian `name`), bottom to top. */
+function basemapLayers() {
+  return [
+    basemapLayer('landuse', 'fill', 'landuse', { paint: { 'fill-color': '#e8e2d6' } }),
+    basemapLayer('landcover', 'fill', 'landcover', {
+      paint: { 'fill-color': '#d8e8c8', 'fill-opacity': 0.7 },
+    }),
+    basemapLayer('park', 'fill', 'park', { paint: { 'fill-color': '#cfe6b8', 'fill-opacity': 0.7 } }),
+    basemapLayer('water', 'fill', 'water', { paint: { 'fill-color': '#a8cbe8' } }),
+    basemapLayer('waterway', 'line', 'waterway', { paint: { 'line-color': '#a8cbe8', 'line-width': 1.5 } }),
+    basemapLayer('building', 'fill', 'building', { minzoom: 13, paint: { 'fill-color': '#d9d0c7' } }),
+    basemapLayer('transportation', 'line', 'transportation', {
+      paint: {
+        'line-color': '#ffffff',
+        'line-width': ['interpolate', ['linear'], ['zoom'], 10, 0.5, 16, 6],
+      },
+    }),
+    basemapLayer('transportation-name', 'symbol', 'transportation_name', {
+      minzoom: 14,
+      layout: {
+        'symbol-placement': 'line',
+        'text-field': ['get', 'name'],
+        'text-font': LABEL_FONT,
+        'text-size': 11,
+      },
+      paint: { 'text-color': '#555', 'text-halo-color': '#fff', 'text-halo-width': 1 },
+    }),
+    basemapLayer('place', 'symbol', 'place', {
+      layout: { 'text-field': ['get', 'name'], 'text-font': LABEL_FONT, 'text-size': 13 },
+      paint: { 'text-color': '#333', 'text-halo-color': '#fff', 'text-halo-width': 1.2 },
+    }),
+  ]
+}
+
 /**
- * A MapLibre style: background (the basemap's place) below, helpers, POI clusters and POIs above,
- * labels from the Russian `name`. No `glyphs`: MapLibre GL JS then draws labels with local fonts.
+ * A MapLibre style: background and, once the city has one, its offline basemap (a `pmtiles://`
+ * vector source) below; helpers, POI clusters and POIs above; labels from the Russian `name`. No
+ * `glyphs`: MapLibre GL JS then draws labels with local fonts.
  */
-export function mapStyle(origin: string, city: { slug: string; name_ru: string; center: number[] }) {
+export function mapStyle(
+  origin: string,
+  city: { slug: string; name_ru: string; center: number[] },
+  hasBasemap = false,
+) {
   const source = 'gorod'
   const isCluster = ['==', ['get', 'cluster'], true]
   const isPoint = ['!', ['has', 'point_count']]
@@ -66,10 +114,20 @@ export function mapStyle(origin: string, city: { slug: string; name_ru: string; 
     center: city.center,
     zoom: 12,
     sources: {
+      ...(hasBasemap
+        ? {
+            [BASEMAP]: {
+              type: 'vector',
+              url: `pmtiles://${origin}/v1/cities/${city.slug}/basemap.pmtiles`,
+              attribution: TILES_ATTRIBUTION,
+            },
+          }
+        : {}),
       [source]: { type: 'vector', url: `${origin}/v1/cities/${city.slug}/tiles.json` },
     },
     layers: [
       { id: 'background', type: 'background', paint: { 'background-color': '#f2efe9' } },
+      ...(hasBasemap ? basemapLayers() : []),
       {
         id: 'helpers',
         type: 'circle',

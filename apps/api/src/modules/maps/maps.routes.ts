@@ -94,7 +94,8 @@ export const styleRoute = createRoute({
   method: 'get',
   path: '/v1/cities/{slug}/style.json',
   tags: ['maps'],
-  summary: 'MapLibre style of the city: background below; helpers, POI clusters and POIs above',
+  summary:
+    'MapLibre style of the city: background and the offline basemap (once built) below; helpers, POI clusters and POIs above',
   security: appKey,
   request: { params: SlugParam },
   responses: {
@@ -108,7 +109,10 @@ export const styleRoute = createRoute({
               name: z.string(),
               center: z.array(z.number()),
               zoom: z.number(),
-              sources: z.record(z.string(), z.object({ type: z.string(), url: z.string() })),
+              sources: z.record(
+                z.string(),
+                z.object({ type: z.string(), url: z.string(), attribution: z.string().optional() }),
+              ),
               layers: z.array(z.object({ id: z.string(), type: z.string() }).passthrough()),
             })
             .openapi('MapStyle'),
@@ -116,5 +120,46 @@ export const styleRoute = createRoute({
       },
     },
     ...errorResponses(401, 404),
+  },
+})
+
+const pmtilesContent = { 'application/vnd.pmtiles': { schema: z.string().openapi({ format: 'binary' }) } }
+const basemapHeaders = z.object({
+  ETag: z.string(),
+  'Accept-Ranges': z.string(),
+  'Cache-Control': z.string(),
+  'Content-Length': z.string(),
+})
+
+export const basemapRoute = createRoute({
+  method: 'get',
+  path: '/v1/cities/{slug}/basemap.pmtiles',
+  tags: ['maps'],
+  summary: 'The city’s offline basemap: a PMTiles v3 archive of OpenMapTiles-schema vector tiles',
+  description:
+    'Built from the city’s OSM extract by a `tiles` job (tilemaker), clipped to the city, Russian ' +
+    'names in `name`. Read it with `Range` requests (one range per request; `206`, `416` outside ' +
+    'the file); `If-Range` with the strong `ETag` (the archive’s sha256) resumes a download only ' +
+    'while the archive is the same, otherwise the whole new archive is sent. `404` until a basemap ' +
+    'is built. Data © OpenStreetMap contributors (ODbL); the attribution is in the archive’s ' +
+    'metadata and in the style.',
+  security: appKey,
+  request: {
+    params: SlugParam,
+    headers: z.object({
+      range: z.string().max(200).optional(),
+      'if-range': z.string().max(200).optional(),
+      'if-none-match': z.string().max(200).optional(),
+    }),
+  },
+  responses: {
+    200: { description: 'The whole archive.', headers: basemapHeaders, content: pmtilesContent },
+    206: {
+      description: 'The requested range.',
+      headers: basemapHeaders.extend({ 'Content-Range': z.string() }),
+      content: pmtilesContent,
+    },
+    304: { description: 'Not modified (If-None-Match matched).' },
+    ...errorResponses(401, 404, 416),
   },
 })

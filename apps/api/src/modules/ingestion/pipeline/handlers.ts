@@ -29,6 +29,11 @@ export interface IngestionDeps {
   fetch?: typeof fetch
   /** On Postgres, new records are staged with COPY through this pool (see ADR 008). */
   database?: Pick<Database, 'kind' | 'pool'>
+  /**
+   * Called once an osm run from a local file or an extract has succeeded, with the file it read and
+   * before a download is removed: the basemap keeps the city's extract this way (ADR 020).
+   */
+  keepExtract?: (ctx: JobContext, path: string) => Promise<void>
 }
 
 /** The `osm` (POIs → poi_ingestion_staging) and `helpers` (→ helper_place) job handlers. */
@@ -63,7 +68,12 @@ function pipelineHandler(target: Target, deps: IngestionDeps): JobHandler {
     const workDir = resolve(ing.workDir, ctx.run.id)
     try {
       const pool = deps.database?.kind === 'postgres' ? deps.database.pool : undefined
-      const outcome = await runPipeline(ctx, target, workDir, fetchDeps, { batchSize: ing.batchSize, pool })
+      const keep = target === 'poi' ? deps.keepExtract : undefined
+      const outcome = await runPipeline(ctx, target, workDir, fetchDeps, {
+        batchSize: ing.batchSize,
+        pool,
+        keepExtract: keep,
+      })
       if (outcome.status === 'succeeded') await rm(workDir, { recursive: true, force: true })
       return outcome
     } catch (err) {
@@ -86,7 +96,11 @@ async function runPipeline(
   target: Target,
   workDir: string,
   fetchDeps: FetchDeps,
-  write: { batchSize: number; pool: Pool | undefined },
+  write: {
+    batchSize: number
+    pool: Pool | undefined
+    keepExtract: IngestionDeps['keepExtract'] | undefined
+  },
 ): Promise<JobOutcome> {
   const spec = TARGETS[target]
   const { run } = ctx
@@ -139,8 +153,15 @@ async function runPipeline(
     }
     if (data.source.kind === 'file') data.source.bytes = (await stat(path)).size
     const ready = { ...cp, data, items: cp.items ?? { through: 0 } }
-    const outcome = await itemsPhase(ctx, spec, ready, { path, downloaded, area: areaOf(city), ...write })
+    const outcome = await itemsPhase(ctx, spec, ready, {
+      path,
+      downloaded,
+      area: areaOf(city),
+      batchSize: write.batchSize,
+      pool: write.pool,
+    })
     if (outcome.status === 'yielded') return outcome
+    if (write.keepExtract) await write.keepExtract(ctx, path)
     if (downloaded) await rm(path, { force: true })
     return { status: 'succeeded', stats: outcome.stats }
   }

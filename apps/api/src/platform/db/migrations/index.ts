@@ -15,6 +15,7 @@ import * as m0015 from './0015_catalog_tours.js'
 import * as m0016 from './0016_entitlements.js'
 import * as m0017 from './0017_content_import_job.js'
 import * as m0018 from './0018_purchases.js'
+import * as m0019 from './0019_basemap.js'
 import * as m0020 from './0020_city_packs.js'
 
 /**
@@ -38,5 +39,6 @@ export const migrations: Record<string, Migration> = {
   '0016_entitlements': m0016,
   '0017_content_import_job': m0017,
   '0018_purchases': m0018,
+  '0019_basemap': m0019,
   '0020_city_packs': m0020,
 }
