@@ -33,6 +33,9 @@ function startWorker(): Spawned {
     JOB_MAX_ATTEMPTS: '5',
     INGEST_BATCH_SIZE: '5',
     WORK_DIR: join(tmp, `work-${workers.length}`),
+    // Staging is what this test compares: no tours are imported onto the POIs it deletes between runs.
+    CONTENT_DIR: join(tmp, 'no-content'),
+    BLOB_DIR: join(tmp, 'blobs'),
     LOG_LEVEL: 'info',
   })
   workers.push(w)

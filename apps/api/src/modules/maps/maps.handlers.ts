@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib'
 import type { RouteHandler } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { localBlobStore } from '../../platform/blobs/blob-store.js'
+import { serveBytes } from '../../platform/http/byte-range.js'
 import type { AppEnv } from '../../platform/http/context.js'
 import { AppError } from '../../platform/http/errors.js'
 import { etagMatches, tenantCityOr404 } from '../places/index.js'
@@ -69,27 +70,8 @@ export const getStyle: RouteHandler<typeof styleRoute, AppEnv> = async (c) => {
   return c.json(mapStyle(origin(c), cityInfo(city), basemap !== undefined), 200)
 }
 
-/** One `bytes=` range; null without a header, 'bad' when it cannot be served from this size. */
-function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'bad' {
-  if (!header) return null
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
-  if (!m || (m[1] === '' && m[2] === '')) return 'bad'
-  let start: number
-  let end: number
-  if (m[1] === '') {
-    if (Number(m[2]) === 0) return 'bad'
-    start = Math.max(0, size - Number(m[2]))
-    end = size - 1
-  } else {
-    start = Number(m[1])
-    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1)
-  }
-  return start > end || start >= size ? 'bad' : { start, end }
-}
-
 export const getBasemap: RouteHandler<typeof basemapRoute, AppEnv> = async (c) => {
   const { slug } = c.req.valid('param')
-  const hdr = c.req.valid('header')
   const db = c.var.deps.database.db
   const city = await tenantCityOr404(db, c.var.tenant.id, slug)
   const basemap = await findBasemap(db, city.id)
@@ -97,34 +79,13 @@ export const getBasemap: RouteHandler<typeof basemapRoute, AppEnv> = async (c) =
   const blobs = localBlobStore(c.var.deps.config.blobDir)
   const size = await blobs.size(basemap.sha256)
   if (size === null) throw new AppError('NOT_FOUND', `Файл базовой карты города «${slug}» не найден`)
-  const etag = `"${basemap.sha256}"`
   // The current archive under an unversioned URL: caches keep it briefly and revalidate by ETag.
-  const headers = {
-    ETag: etag,
-    'Accept-Ranges': 'bytes',
-    'Cache-Control': 'public, max-age=300, stale-while-revalidate=86400',
-    'Access-Control-Expose-Headers': 'ETag, Content-Range, Accept-Ranges',
-    Vary: 'X-App-Key',
-  }
-  if (etagMatches(hdr['if-none-match'], etag)) return c.body(null, 304, headers)
-  // If-Range names another archive (or a weak tag): the range no longer applies, send it all.
-  const rangeHeader = hdr['if-range'] !== undefined && hdr['if-range'] !== etag ? undefined : hdr.range
-  const range = parseRange(rangeHeader, size)
-  if (range === 'bad')
-    throw new AppError('RANGE_NOT_SATISFIABLE', `Диапазон вне файла размером ${size} байт`, undefined, {
-      'content-range': `bytes */${size}`,
-    })
-  const type = { 'Content-Type': 'application/vnd.pmtiles' }
-  if (!range)
-    return c.body(await blobs.read(basemap.sha256), 200, {
-      ...headers,
-      ...type,
-      'Content-Length': String(size),
-    })
-  return c.body(await blobs.read(basemap.sha256, range), 206, {
-    ...headers,
-    ...type,
-    'Content-Length': String(range.end - range.start + 1),
-    'Content-Range': `bytes ${range.start}-${range.end}/${size}`,
-  })
+  return serveBytes(c, {
+    size,
+    etag: `"${basemap.sha256}"`,
+    contentType: 'application/vnd.pmtiles',
+    cacheControl: 'public, max-age=300, stale-while-revalidate=86400',
+    headers: { 'access-control-expose-headers': 'ETag, Content-Range, Accept-Ranges', vary: 'X-App-Key' },
+    read: (range) => blobs.read(basemap.sha256, range),
+  }) as never
 }

@@ -13,6 +13,8 @@ export async function serveBytes(
     etag: string
     contentType: string
     cacheControl: string
+    /** More headers on every answer (CORS exposure, Vary). */
+    headers?: Record<string, string>
     read(range?: { start: number; end: number }): Promise<ReadableStream<Uint8Array>>
   },
 ): Promise<Response> {
@@ -23,6 +25,7 @@ export async function serveBytes(
     'content-type': file.contentType,
     'cache-control': file.cacheControl,
     'x-content-type-options': 'nosniff',
+    ...file.headers,
   }
   const inm = c.req.header('if-none-match')
   if (inm?.split(',').some((t) => t.trim() === etag || t.trim() === '*')) return c.body(null, 304, headers)
@@ -52,6 +55,8 @@ export function parseRange(
   let start: number
   let end: number
   if (m[1] === '') {
+    // A suffix of zero bytes is no range at all.
+    if (Number(m[2]) === 0) return 'bad'
     start = Math.max(0, size - Number(m[2]))
     end = size - 1
   } else {
