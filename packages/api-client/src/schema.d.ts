@@ -5054,7 +5054,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["PackKeys"];
+                        "application/json": components["schemas"]["Jwks"];
                     };
                 };
                 /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
@@ -6613,20 +6613,6 @@ export interface components {
             sha256: string;
             /** @example /v1/blobs/sha256/… */
             url: string;
-        };
-        PackKeys: {
-            keys: {
-                /** @enum {string} */
-                alg: "EdDSA";
-                /** @enum {string} */
-                crv: "Ed25519";
-                kid: string;
-                /** @enum {string} */
-                kty: "OKP";
-                /** @enum {string} */
-                use: "sig";
-                x: string;
-            }[];
         };
         PackManifest: {
             attribution: string;

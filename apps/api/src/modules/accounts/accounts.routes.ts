@@ -72,6 +72,22 @@ export const refreshRoute = createRoute({
   },
 })
 
+/** A JSON Web Key Set of Ed25519 public keys: access tokens here, pack manifests in the packs module. */
+export const JwksSchema = z
+  .object({
+    keys: z.array(
+      z.object({
+        kty: z.literal('OKP'),
+        crv: z.literal('Ed25519'),
+        x: z.string(),
+        kid: z.string(),
+        alg: z.literal('EdDSA'),
+        use: z.literal('sig'),
+      }),
+    ),
+  })
+  .openapi('Jwks')
+
 export const jwksRoute = createRoute({
   method: 'get',
   path: '/.well-known/jwks.json',
@@ -82,20 +98,7 @@ export const jwksRoute = createRoute({
       description: 'JSON Web Key Set (Ed25519, OKP).',
       content: {
         'application/json': {
-          schema: z
-            .object({
-              keys: z.array(
-                z.object({
-                  kty: z.literal('OKP'),
-                  crv: z.literal('Ed25519'),
-                  x: z.string(),
-                  kid: z.string(),
-                  alg: z.literal('EdDSA'),
-                  use: z.literal('sig'),
-                }),
-              ),
-            })
-            .openapi('Jwks'),
+          schema: JwksSchema,
         },
       },
     },

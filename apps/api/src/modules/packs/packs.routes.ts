@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { errorResponses } from '../../platform/http/problem.js'
 import { requireTenant } from '../../platform/http/tenant.js'
+import { JwksSchema } from '../accounts/accounts.routes.js'
 import { AUDIO_MIMES, IMAGE_MIMES } from '../catalog/media-sniff.js'
 
 /** An app key always; an account token optionally (it decides which paid tours come with files). */
@@ -102,20 +103,7 @@ export const keysRoute = createRoute({
       description: 'JSON Web Key Set (Ed25519).',
       content: {
         'application/json': {
-          schema: z
-            .object({
-              keys: z.array(
-                z.object({
-                  kty: z.literal('OKP'),
-                  crv: z.literal('Ed25519'),
-                  x: z.string(),
-                  kid: z.string(),
-                  alg: z.literal('EdDSA'),
-                  use: z.literal('sig'),
-                }),
-              ),
-            })
-            .openapi('PackKeys'),
+          schema: JwksSchema,
         },
       },
     },

@@ -32,7 +32,10 @@ export const postIntent: RouteHandler<typeof intentRoute, AppEnv> = async (c) =>
   return c.json(intent, 201, noStore)
 }
 
-function answer(c: Parameters<RouteHandler<typeof appleConfirmRoute, AppEnv>>[0], outcome: ConfirmOutcome) {
+function answer(
+  c: Parameters<RouteHandler<typeof appleConfirmRoute | typeof rustoreConfirmRoute, AppEnv>>[0],
+  outcome: ConfirmOutcome,
+) {
   if (outcome.kind === 'pending')
     return c.json(
       {
@@ -63,10 +66,7 @@ export const postApple: RouteHandler<typeof appleConfirmRoute, AppEnv> = async (
 export const postRuStore: RouteHandler<typeof rustoreConfirmRoute, AppEnv> = async (c) => {
   const body = c.req.valid('json')
   const proof: Proof = { store: 'rustore', invoiceId: body.invoice_id, sandbox: body.sandbox ?? false }
-  return answer(
-    c as unknown as Parameters<typeof answer>[0],
-    await confirmPurchase(c.var.deps, c.var.tenant, c.var.account.accountId, proof),
-  )
+  return answer(c, await confirmPurchase(c.var.deps, c.var.tenant, c.var.account.accountId, proof))
 }
 
 export const postRestore: RouteHandler<typeof restoreRoute, AppEnv> = async (c) => {

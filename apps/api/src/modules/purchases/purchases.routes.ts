@@ -111,54 +111,40 @@ export const intentRoute = createRoute({
   },
 })
 
-export const appleConfirmRoute = createRoute({
-  method: 'post',
-  path: '/v1/purchases/apple',
-  tags: ['purchases'],
-  summary: 'Confirm an App Store purchase (StoreKit 2 jwsRepresentation, verified offline)',
-  security: account,
-  middleware: [requireAccount] as const,
-  request: {
-    body: {
-      required: true,
-      content: {
-        'application/json': {
-          schema: z
-            .object({ signed_transaction: z.string().min(1).max(32_768) })
-            .strict()
-            .openapi('AppleConfirmRequest'),
-        },
-      },
-    },
-  },
-  responses: confirmResponses,
-})
+/** A store's confirmation route: the account's proof in, the same answers for every store. */
+function confirmRoute<Body extends z.ZodType>(store: 'apple' | 'rustore', summary: string, body: Body) {
+  return createRoute({
+    method: 'post',
+    path: `/v1/purchases/${store}`,
+    tags: ['purchases'],
+    summary,
+    security: account,
+    middleware: [requireAccount] as const,
+    request: { body: { required: true, content: { 'application/json': { schema: body } } } },
+    responses: confirmResponses,
+  })
+}
 
-export const rustoreConfirmRoute = createRoute({
-  method: 'post',
-  path: '/v1/purchases/rustore',
-  tags: ['purchases'],
-  summary: 'Confirm a RuStore purchase (the server reads the invoice from RuStore)',
-  security: account,
-  middleware: [requireAccount] as const,
-  request: {
-    body: {
-      required: true,
-      content: {
-        'application/json': {
-          schema: z
-            .object({
-              invoice_id: z.string().regex(/^[0-9A-Za-z_-]{1,64}$/),
-              sandbox: z.boolean().optional().openapi({ description: 'The Pay SDK `sandbox` flag.' }),
-            })
-            .strict()
-            .openapi('RuStoreConfirmRequest'),
-        },
-      },
-    },
-  },
-  responses: confirmResponses,
-})
+export const appleConfirmRoute = confirmRoute(
+  'apple',
+  'Confirm an App Store purchase (StoreKit 2 jwsRepresentation, verified offline)',
+  z
+    .object({ signed_transaction: z.string().min(1).max(32_768) })
+    .strict()
+    .openapi('AppleConfirmRequest'),
+)
+
+export const rustoreConfirmRoute = confirmRoute(
+  'rustore',
+  'Confirm a RuStore purchase (the server reads the invoice from RuStore)',
+  z
+    .object({
+      invoice_id: z.string().regex(/^[0-9A-Za-z_-]{1,64}$/),
+      sandbox: z.boolean().optional().openapi({ description: 'The Pay SDK `sandbox` flag.' }),
+    })
+    .strict()
+    .openapi('RuStoreConfirmRequest'),
+)
 
 export const restoreRoute = createRoute({
   method: 'post',
