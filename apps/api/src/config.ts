@@ -72,6 +72,28 @@ const envSchema = z
       emptyToUndefined,
       z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
     ),
+    // Named operators, one token each: "name:token,name:token". Their actions are recorded by name.
+    ADMIN_TOKENS: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^[a-z0-9._-]{1,64}:[A-Za-z0-9._~+/=-]{16,}(,[a-z0-9._-]{1,64}:[A-Za-z0-9._~+/=-]{16,})*$/, {
+          message: 'must be "name:token,name:token": names [a-z0-9._-], tokens of at least 16 characters',
+        })
+        .optional()
+        .superRefine((raw, ctx) => {
+          if (!raw) return
+          const pairs = raw.split(',').map((p) => p.split(':') as [string, string])
+          const names = pairs.map(([n]) => n)
+          const tokens = pairs.map(([, t]) => t)
+          if (new Set(names).size !== names.length)
+            ctx.addIssue({ code: 'custom', message: 'names an operator twice' })
+          if (new Set(tokens).size !== tokens.length)
+            ctx.addIssue({ code: 'custom', message: 'gives two operators the same token' })
+        }),
+    ),
+    // Four eyes: the operator who edited a tour's draft last cannot publish it.
+    ADMIN_FOUR_EYES: bool(true),
     JOBS_TRANSPORT: z.preprocess(emptyToUndefined, z.enum(['local', 'qstash']).default('local')),
     WORKER_ENABLED: bool(true),
     WORKER_CONCURRENCY: int(1, 1, 16),
@@ -235,7 +257,12 @@ export interface Config {
   logLevel: Env['LOG_LEVEL']
   database: { kind: 'postgres'; url: string; poolMax: number } | { kind: 'pglite'; dir: string }
   tenantAppKeys: Record<string, string>
+  /** The shared operator token (ADMIN_API_TOKEN): its actions are recorded under the body's `by`. */
   adminToken: string | null
+  /** Named operators (ADMIN_TOKENS): each signs in with its own token and acts under its name. */
+  adminOperators: AdminOperator[]
+  /** The last editor of a tour's draft may not publish it. */
+  adminFourEyes: boolean
   jobs: {
     transport: Env['JOBS_TRANSPORT']
     workerEnabled: boolean
@@ -316,6 +343,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       : { kind: 'pglite', dir: e.PGLITE_DIR },
     tenantAppKeys: parseTenantKeys(e.TENANT_APP_KEYS),
     adminToken: e.ADMIN_API_TOKEN ?? null,
+    adminOperators: parseOperators(e.ADMIN_TOKENS),
+    adminFourEyes: e.ADMIN_FOUR_EYES,
     jobs: {
       transport: e.JOBS_TRANSPORT,
       workerEnabled: e.WORKER_ENABLED,
@@ -490,6 +519,19 @@ function rustorePrivateKeyPem(raw: string): string {
     throw new ConfigError(['RUSTORE_PRIVATE_KEY: is not a PKCS#8 private key (base64 or PEM)'])
   }
   return body
+}
+
+export interface AdminOperator {
+  name: string
+  token: string
+}
+
+function parseOperators(raw: string | undefined): AdminOperator[] {
+  if (!raw) return []
+  return raw.split(',').map((pair) => {
+    const i = pair.indexOf(':')
+    return { name: pair.slice(0, i), token: pair.slice(i + 1) }
+  })
 }
 
 function parseTenantKeys(raw: string | undefined): Record<string, string> {

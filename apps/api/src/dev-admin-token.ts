@@ -13,7 +13,13 @@ export const DEV_ADMIN_TOKEN_FILE = 'admin-token'
  * Postgres database and a throwaway `memory://` database keep the rule: closed when unset.
  */
 export function withDevAdminToken(config: Config, print: (line: string) => void): Config {
-  if (config.adminToken || config.env !== 'development' || config.database.kind !== 'pglite') return config
+  if (
+    config.adminToken ||
+    config.adminOperators.length ||
+    config.env !== 'development' ||
+    config.database.kind !== 'pglite'
+  )
+    return config
   if (config.database.dir.startsWith('memory://')) return config
   const file = join(dirname(resolve(config.database.dir)), DEV_ADMIN_TOKEN_FILE)
   if (existsSync(file)) {

@@ -333,6 +333,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What operators changed through the admin surface, newest first, cursor-paginated */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    limit?: number;
+                    operator?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of actions. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminActionPage"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/catalog": {
         parameters: {
             query?: never;
@@ -1325,7 +1411,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `PURCHASE_ALREADY_CLAIMED`. */
+                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `FOUR_EYES_REQUIRED`, `PURCHASE_ALREADY_CLAIMED`. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1447,7 +1533,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `PURCHASE_ALREADY_CLAIMED`. */
+                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `FOUR_EYES_REQUIRED`, `PURCHASE_ALREADY_CLAIMED`. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1500,6 +1586,87 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who this operator token belongs to (the console signs in with it) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The operator. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Operator"];
+                    };
+                };
+                /** @description Invalid request: malformed body or parameters (field errors in `errors`). Codes: `VALIDATION_FAILED`, `MALFORMED_BODY`, `MALFORMED_REQUEST`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials. Codes: `APP_KEY_REQUIRED`, `APP_KEY_INVALID`, `ADMIN_TOKEN_REQUIRED`, `SIGNATURE_INVALID`, `ACCOUNT_TOKEN_REQUIRED`, `ACCOUNT_TOKEN_INVALID`, `ACCOUNT_TOKEN_EXPIRED`, `ACCOUNT_INACTIVE`, `REFRESH_TOKEN_INVALID`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Credentials valid in form but not allowed. Codes: `ACCOUNT_TENANT_MISMATCH`, `ADMIN_TOKEN_INVALID`, `ADMIN_DISABLED`, `MEDIA_LOCKED`, `BLOB_LOCKED`. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unexpected error (no internals are disclosed). Codes: `INTERNAL`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency (the database, a store) is unavailable (see Retry-After). Codes: `STORE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/media": {
         parameters: {
             query?: never;
@@ -1515,9 +1682,10 @@ export interface paths {
          */
         post: {
             parameters: {
-                query: {
+                query?: {
                     author?: string;
-                    by: string;
+                    /** @description Who acts, with the shared ADMIN_API_TOKEN (default `admin`). A named operator (ADMIN_TOKENS) always acts under its own name. */
+                    by?: string;
                     license?: string;
                     source_url?: string;
                 };
@@ -2358,7 +2526,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Publish through the gates (422 lists every failure: gate, stop, field, reason) */
+        /** Publish through the gates (422 lists every failure: gate, stop, field, reason; 409 FOUR_EYES_REQUIRED when the caller edited the draft last) */
         post: {
             parameters: {
                 query?: never;
@@ -2418,6 +2586,15 @@ export interface paths {
                 };
                 /** @description Not found. Codes: `NOT_FOUND`, `CITY_NOT_FOUND`, `JOB_NOT_FOUND`, `POI_NOT_FOUND`, `STAGING_NOT_FOUND`, `TOUR_NOT_FOUND`, `CATALOG_ITEM_NOT_FOUND`, `MEDIA_NOT_FOUND`, `CONTENT_NOT_FOUND`, `PACK_NOT_FOUND`, `PACK_VERSION_UNKNOWN`, `BLOB_NOT_FOUND`. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `FOUR_EYES_REQUIRED`, `PURCHASE_ALREADY_CLAIMED`. */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5246,7 +5423,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `PURCHASE_ALREADY_CLAIMED`. */
+                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `FOUR_EYES_REQUIRED`, `PURCHASE_ALREADY_CLAIMED`. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5371,7 +5548,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `PURCHASE_ALREADY_CLAIMED`. */
+                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `FOUR_EYES_REQUIRED`, `PURCHASE_ALREADY_CLAIMED`. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5608,7 +5785,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `PURCHASE_ALREADY_CLAIMED`. */
+                /** @description Conflict with the current state. Codes: `JOB_STATE_CONFLICT`, `ALREADY_OWNED`, `FOUR_EYES_REQUIRED`, `PURCHASE_ALREADY_CLAIMED`. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6189,6 +6366,25 @@ export interface components {
                 used_at: string | null;
             }[];
         };
+        AdminAction: {
+            /** Format: date-time */
+            at: string;
+            /** @description The validated request body and the job or record the answer named */
+            detail: {
+                [key: string]: unknown;
+            } | null;
+            id: number;
+            /** @enum {string} */
+            method: "POST" | "PUT" | "PATCH" | "DELETE";
+            operator: string;
+            /** @example /v1/admin/staging/42/reject */
+            path: string;
+            status: number;
+        };
+        AdminActionPage: {
+            items: components["schemas"]["AdminAction"][];
+            next_cursor: string | null;
+        };
         AdminCatalogList: {
             items: {
                 city: string;
@@ -6271,8 +6467,11 @@ export interface components {
             tours: components["schemas"]["CatalogTour"][];
         };
         CatalogItemRequest: {
-            /** @example editor@example.org */
-            by: string;
+            /**
+             * @description Who acts, with the shared ADMIN_API_TOKEN (default `admin`). A named operator (ADMIN_TOKENS) always acts under its own name.
+             * @example editor@example.org
+             */
+            by?: string;
             city: string;
             cover?: string | null;
             /** @enum {string} */
@@ -6605,6 +6804,17 @@ export interface components {
                 slug: string;
             }[];
         };
+        Operator: {
+            /** @description Whether the last editor of a tour draft is kept from publishing it (ADMIN_FOUR_EYES) */
+            four_eyes: boolean;
+            /**
+             * @description The name every action of this token is recorded under
+             * @example anna
+             */
+            name: string;
+            /** @description true: a named operator of ADMIN_TOKENS; false: the shared ADMIN_API_TOKEN (actions recorded under `by`, default `admin`) */
+            named: boolean;
+        };
         PackFile: {
             bytes: number;
             media_type: string;
@@ -6763,8 +6973,11 @@ export interface components {
             type: "publish";
         };
         PublishRequest: {
-            /** @example editor@example.org */
-            by: string;
+            /**
+             * @description Who acts, with the shared ADMIN_API_TOKEN (default `admin`). A named operator (ADMIN_TOKENS) always acts under its own name.
+             * @example editor@example.org
+             */
+            by?: string;
         };
         PurchaseConfirmed: {
             entitlements: components["schemas"]["Entitlement"][];
@@ -6824,8 +7037,11 @@ export interface components {
             }[];
         };
         ReviewRequest: {
-            /** @example editor@example.org */
-            by: string;
+            /**
+             * @description Who decides, with the shared ADMIN_API_TOKEN (default `admin`). A named operator (ADMIN_TOKENS) always decides under its own name.
+             * @example editor@example.org
+             */
+            by?: string;
             /** @example Дубликат объекта */
             reason: string;
         };
@@ -6997,8 +7213,11 @@ export interface components {
             title_ru: string;
         };
         TourDraftRequest: {
-            /** @example editor@example.org */
-            by: string;
+            /**
+             * @description Who acts, with the shared ADMIN_API_TOKEN (default `admin`). A named operator (ADMIN_TOKENS) always acts under its own name.
+             * @example editor@example.org
+             */
+            by?: string;
             cover?: string | null;
             description_ru: string;
             duration_min: number;
@@ -7032,8 +7251,11 @@ export interface components {
             type: "FeatureCollection";
         };
         UnpublishRequest: {
-            /** @example editor@example.org */
-            by: string;
+            /**
+             * @description Who acts, with the shared ADMIN_API_TOKEN (default `admin`). A named operator (ADMIN_TOKENS) always acts under its own name.
+             * @example editor@example.org
+             */
+            by?: string;
             reason: string;
         };
     };

@@ -5,6 +5,7 @@ import { healthRouter } from './health/index.js'
 import { ingestionRouter } from './ingestion/index.js'
 import { jobsRouter } from './jobs/index.js'
 import { mapsRouter } from './maps/index.js'
+import { operatorsRouter } from './operators/index.js'
 import { packsRouter } from './packs/index.js'
 import { placesRouter } from './places/index.js'
 import { publishingRouter } from './publishing/index.js'
@@ -23,4 +24,5 @@ export const modules = [
   accountsRouter,
   purchasesRouter,
   packsRouter,
+  operatorsRouter,
 ]

@@ -18,6 +18,7 @@ export const REDACTED_PATHS = [
   '*.secret',
   '*.signature',
   '*.adminToken',
+  '*.adminOperators',
   '*.signingKey',
   'token',
   'password',

@@ -1,5 +1,6 @@
 import type { RouteHandler } from '@hono/zod-openapi'
 import type { ContentStatus } from '../../platform/db/schema.js'
+import { actingOperator } from '../../platform/http/admin-auth.js'
 import type { AppEnv } from '../../platform/http/context.js'
 import { AppError } from '../../platform/http/errors.js'
 import { decodeIdCursor, encodeIdCursor } from '../../platform/http/id-cursor.js'
@@ -64,7 +65,7 @@ async function listPage<T extends { id: number | string }>(
 export const putTourHandler: RouteHandler<typeof putTourRoute, AppEnv> = async (c) => {
   const { city, slug } = c.req.valid('param')
   const { by, ...draft } = c.req.valid('json')
-  const r = await saveTourDraft(c.var.deps.database.db, { ...draft, city, slug }, by)
+  const r = await saveTourDraft(c.var.deps.database.db, { ...draft, city, slug }, actingOperator(c, by))
   return c.json({ id: r.tourId, outcome: r.outcome }, 200)
 }
 
@@ -100,22 +101,24 @@ export const listToursHandler: RouteHandler<typeof listToursRoute, AppEnv> = asy
 
 export const publishTourHandler: RouteHandler<typeof publishTourRoute, AppEnv> = async (c) => {
   const { id } = c.req.valid('param')
-  const { by } = c.req.valid('json') as { by: string }
-  const r = await publishTour(c.var.deps.database.db, id, by)
+  const { by } = c.req.valid('json')
+  const r = await publishTour(c.var.deps.database.db, id, actingOperator(c, by), {
+    fourEyes: c.var.deps.config.adminFourEyes,
+  })
   return c.json({ id, status: 'published' as const, outcome: r.outcome }, 200)
 }
 
 export const unpublishTourHandler: RouteHandler<typeof unpublishTourRoute, AppEnv> = async (c) => {
   const { id } = c.req.valid('param')
-  const { by, reason } = c.req.valid('json') as { by: string; reason: string }
-  await unpublishTour(c.var.deps.database.db, id, reason, by)
+  const { by, reason } = c.req.valid('json') as { by?: string; reason: string }
+  await unpublishTour(c.var.deps.database.db, id, reason, actingOperator(c, by))
   return c.json({ id, status: 'unpublished' as const, outcome: 'unpublished' as const }, 200)
 }
 
 export const putItemHandler: RouteHandler<typeof putItemRoute, AppEnv> = async (c) => {
   const { slug } = c.req.valid('param')
   const { by, ...item } = c.req.valid('json')
-  const r = await saveCatalogItem(c.var.deps.database.db, { ...item, slug }, by)
+  const r = await saveCatalogItem(c.var.deps.database.db, { ...item, slug }, actingOperator(c, by))
   return c.json({ id: r.itemId, outcome: r.outcome }, 200)
 }
 
@@ -132,15 +135,15 @@ export const listItemsHandler: RouteHandler<typeof listItemsRoute, AppEnv> = asy
 
 export const publishItemHandler: RouteHandler<typeof publishItemRoute, AppEnv> = async (c) => {
   const { id } = c.req.valid('param')
-  const { by } = c.req.valid('json') as { by: string }
-  const outcome = await publishCatalogItem(c.var.deps.database.db, id, by)
+  const { by } = c.req.valid('json')
+  const outcome = await publishCatalogItem(c.var.deps.database.db, id, actingOperator(c, by))
   return c.json({ id, status: 'published' as const, outcome }, 200)
 }
 
 export const unpublishItemHandler: RouteHandler<typeof unpublishItemRoute, AppEnv> = async (c) => {
   const { id } = c.req.valid('param')
-  const { by, reason } = c.req.valid('json') as { by: string; reason: string }
-  await unpublishCatalogItem(c.var.deps.database.db, id, reason, by)
+  const { by, reason } = c.req.valid('json') as { by?: string; reason: string }
+  await unpublishCatalogItem(c.var.deps.database.db, id, reason, actingOperator(c, by))
   return c.json({ id, status: 'unpublished' as const, outcome: 'unpublished' as const }, 200)
 }
 
@@ -154,7 +157,7 @@ export const uploadMediaHandler: RouteHandler<typeof uploadMediaRoute, AppEnv> =
     c.var.deps.config.content,
     bytes,
     { author: q.author, license: q.license, source_url: q.source_url },
-    q.by,
+    actingOperator(c, q.by),
   )
   return c.json(
     {

@@ -6,7 +6,11 @@ import { CONTENT_LICENSES, TRIGGER_RADIUS_M } from './gates.js'
 const admin = [{ AdminToken: [] }]
 const sha = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be a sha256 (hex)' })
 const slug = z.string().regex(/^[a-z0-9-]{2,80}$/, { message: 'must be a slug' })
-const by = z.string().trim().min(1).max(200).openapi({ example: 'editor@example.org' })
+const by = z.string().trim().min(1).max(200).optional().openapi({
+  example: 'editor@example.org',
+  description:
+    'Who acts, with the shared ADMIN_API_TOKEN (default `admin`). A named operator (ADMIN_TOKENS) always acts under its own name.',
+})
 const text = (max: number) => z.string().max(max)
 const status = z.enum(['draft', 'published', 'unpublished'])
 
@@ -163,7 +167,9 @@ const actionRoute = (entity: 'tours' | 'catalog', action: 'publish' | 'unpublish
     tags: ['catalog-admin'],
     summary:
       action === 'publish'
-        ? `Publish through the gates (422 lists every failure: gate, stop, field, reason)`
+        ? entity === 'tours'
+          ? 'Publish through the gates (422 lists every failure: gate, stop, field, reason; 409 FOUR_EYES_REQUIRED when the caller edited the draft last)'
+          : `Publish through the gates (422 lists every failure: gate, stop, field, reason)`
         : 'Take out of publication with a reason',
     security: admin,
     request: { params: IdParam, body: json(action === 'publish' ? PublishSchema : UnpublishSchema) },
@@ -180,7 +186,16 @@ const actionRoute = (entity: 'tours' | 'catalog', action: 'publish' | 'unpublish
           },
         },
       },
-      ...errorResponses(401, 403, 404, 413, 415, ...(action === 'publish' ? [422 as const] : [])),
+      ...errorResponses(
+        401,
+        403,
+        404,
+        413,
+        415,
+        ...(action === 'publish' ? [422 as const] : []),
+        // Four eyes (tours): the draft's last editor may not publish it.
+        ...(action === 'publish' && entity === 'tours' ? [409 as const] : []),
+      ),
     },
   })
 

@@ -292,6 +292,7 @@ export async function publishTour(
   db: Kysely<DB>,
   id: number,
   by: string,
+  opts: { fourEyes: boolean } = { fourEyes: false },
 ): Promise<{ versionId: number; outcome: 'published' | 'unchanged' }> {
   return db.transaction().execute(async (trx) => {
     const tour = await lockTour(trx, id)
@@ -307,6 +308,19 @@ export async function publishTour(
         .executeTakeFirst()
       if (!last) throw new AppError('TOUR_NOT_FOUND', `У тура ${id} нет версий`)
       versionId = last.id
+    }
+    if (opts.fourEyes) {
+      // Four eyes: the version's last editor (tour_version.created_by follows every save) may not publish it.
+      const v = await trx
+        .selectFrom('tour_version')
+        .select('created_by')
+        .where('id', '=', versionId)
+        .executeTakeFirstOrThrow()
+      if (v.created_by === by)
+        throw new AppError(
+          'FOUR_EYES_REQUIRED',
+          `${by} edited this draft last: another operator must publish it (ADMIN_FOUR_EYES)`,
+        )
     }
     const failures = await tourVersionFailures(trx, Number(versionId))
     if (failures.length) throw gateProblem(failures)

@@ -1,4 +1,5 @@
 import type { RouteHandler } from '@hono/zod-openapi'
+import { actingOperator } from '../../platform/http/admin-auth.js'
 import type { AppEnv } from '../../platform/http/context.js'
 import { decodeIdCursor, encodeIdCursor } from '../../platform/http/id-cursor.js'
 import type { enqueuePublishRoute, listStagingRoute, rejectRoute, restoreRoute } from './publishing.routes.js'
@@ -44,12 +45,14 @@ export const listStagingHandler: RouteHandler<typeof listStagingRoute, AppEnv> =
 
 export const rejectHandler: RouteHandler<typeof rejectRoute, AppEnv> = async (c) => {
   const { id } = c.req.valid('param')
-  const row = await rejectStaged(c.var.deps.database.db, id, c.req.valid('json'))
+  const { reason, by } = c.req.valid('json')
+  const row = await rejectStaged(c.var.deps.database.db, id, { reason, by: actingOperator(c, by) })
   return c.json(stagedView(row), 200)
 }
 
 export const restoreHandler: RouteHandler<typeof restoreRoute, AppEnv> = async (c) => {
   const { id } = c.req.valid('param')
-  const row = await restoreStaged(c.var.deps.database.db, id, c.req.valid('json'))
+  const { reason, by } = c.req.valid('json')
+  const row = await restoreStaged(c.var.deps.database.db, id, { reason, by: actingOperator(c, by) })
   return c.json(stagedView(row), 200)
 }

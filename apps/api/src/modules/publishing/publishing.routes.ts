@@ -168,7 +168,11 @@ const StagingIdParam = z.object({
 export const ReviewBodySchema = z
   .strictObject({
     reason: z.string().trim().min(3).max(1000).openapi({ example: 'Дубликат объекта' }),
-    by: z.string().trim().min(1).max(200).openapi({ example: 'editor@example.org' }),
+    by: z.string().trim().min(1).max(200).optional().openapi({
+      example: 'editor@example.org',
+      description:
+        'Who decides, with the shared ADMIN_API_TOKEN (default `admin`). A named operator (ADMIN_TOKENS) always decides under its own name.',
+    }),
   })
   .openapi('ReviewRequest')
 

@@ -189,6 +189,7 @@ export interface DB {
   city_pack_file: CityPackFileTable
   city_pack_record: CityPackRecordTable
   pack_blob: PackBlobTable
+  admin_action: AdminActionTable
 }
 
 /** Migration 0020: offline city packs. */
@@ -462,4 +463,15 @@ export interface PurchaseClaimTable {
   run_id: string | null
   created_at: Generated<Date>
   settled_at: Date | null
+}
+
+/** Migration 0022: every successful change an operator made through the admin surface. */
+export interface AdminActionTable {
+  id: Generated<number>
+  at: Generated<Date>
+  operator: string
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+  path: string
+  status: number
+  detail: NullableJsonb<Record<string, unknown>>
 }

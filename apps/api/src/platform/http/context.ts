@@ -38,6 +38,15 @@ export interface AccountRef {
   tenantSlug: string
 }
 
+/**
+ * The operator behind an admin request: a named one (ADMIN_TOKENS) acts under its own name; the
+ * shared ADMIN_API_TOKEN is `named: false`, and its actions are recorded under the body's `by`.
+ */
+export interface Operator {
+  name: string
+  named: boolean
+}
+
 export interface AppEnv {
   Variables: {
     deps: AppDeps
@@ -46,5 +55,7 @@ export interface AppEnv {
     tenant: Tenant
     /** Set by requireAccount (always) and optionalAccount (when a token was sent). */
     account: AccountRef
+    /** Set by requireAdmin: who is acting on an operator route. */
+    operator: Operator
   }
 }

@@ -46,6 +46,10 @@ export const ERRORS = {
   PURCHASE_REFUSED: { status: 422, title: 'Покупка не оплачена или возвращена' },
   STORE_NOT_CONFIGURED: { status: 422, title: 'Магазин не подключён для этого приложения' },
   ALREADY_OWNED: { status: 409, title: 'Эта позиция уже куплена' },
+  FOUR_EYES_REQUIRED: {
+    status: 409,
+    title: 'Нужен второй оператор: автор последней правки не публикует её сам',
+  },
   PURCHASE_ALREADY_CLAIMED: { status: 409, title: 'Покупка принадлежит другому аккаунту' },
   STORE_UNAVAILABLE: { status: 503, title: 'Магазин временно недоступен' },
   PUBLISH_GATES_FAILED: { status: 422, title: 'Публикация невозможна: не пройдены проверки' },

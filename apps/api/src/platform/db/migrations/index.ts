@@ -17,6 +17,7 @@ import * as m0017 from './0017_content_import_job.js'
 import * as m0018 from './0018_purchases.js'
 import * as m0019 from './0019_basemap.js'
 import * as m0020 from './0020_city_packs.js'
+import * as m0022 from './0022_admin_actions.js'
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works under tsx, in
@@ -41,4 +42,5 @@ export const migrations: Record<string, Migration> = {
   '0018_purchases': m0018,
   '0019_basemap': m0019,
   '0020_city_packs': m0020,
+  '0022_admin_actions': m0022,
 }
