@@ -1,3 +1,4 @@
+import { relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { prepareDatabase } from './bootstrap.js'
 import { CONTENT_USAGE, contentCommand } from './commands/content-command.js'
@@ -5,6 +6,7 @@ import { INGEST_USAGE, ingestCommand } from './commands/ingest-command.js'
 import { workerCommand } from './commands/worker-command.js'
 import { ConfigError, loadConfig } from './config.js'
 import { listTenants } from './modules/tenants/index.js'
+import { prepareClusterTemplate } from './platform/db/client.js'
 import { createCliLogger } from './platform/log.js'
 
 /**
@@ -16,6 +18,7 @@ const USAGE = `Usage: npm run cli -- <command> [options]
 
 Commands:
   migrate              apply pending migrations and exit
+  pglite-template      make the embedded database's install-time cluster (run by npm ci)
   tenants [--json]     print each tenant's slug, name and app key
   worker               work queued runs (local transport) until SIGTERM
 ${INGEST_USAGE}
@@ -33,6 +36,11 @@ const commands: Record<string, Command> = {
     const database = await prepareDatabase(config, log)
     await database.close()
     process.stdout.write('migrations: up to date\n')
+    return 0
+  },
+  async 'pglite-template'() {
+    const path = await prepareClusterTemplate()
+    process.stdout.write(`PGlite cluster template: ${relative(process.cwd(), path)}\n`)
     return 0
   },
   async tenants(args) {

@@ -8,6 +8,7 @@ import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import type { Config } from '../../config.js'
 import type { Logger } from '../log.js'
+import { isNewDataDir, readClusterTemplate, writeClusterTemplate } from './pglite-template.js'
 import type { DB } from './schema.js'
 
 // int8 (counts, OSM ids) fits a JS number for every value this service stores; dates stay
@@ -25,14 +26,34 @@ export interface Database {
   close(): Promise<void>
 }
 
+const EXTENSION_NAMES = Object.keys(PGLITE_EXTENSIONS)
+
+/**
+ * Opens (or creates) a PGlite database. A new data directory starts from the install-time cluster
+ * template when there is one (see pglite-template.ts), which spares the first start its initdb.
+ */
 export async function createPglite(dataDir: string, loadDataDir?: Blob): Promise<PGlite> {
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true })
+  const persistent = !dataDir.startsWith('memory://')
+  const initial =
+    loadDataDir ?? (persistent && isNewDataDir(dataDir) ? readClusterTemplate(EXTENSION_NAMES) : undefined)
+  if (persistent) mkdirSync(dataDir, { recursive: true })
   const pglite = new PGlite(dataDir, {
     extensions: PGLITE_EXTENSIONS,
-    ...(loadDataDir ? { loadDataDir } : {}),
+    ...(initial ? { loadDataDir: initial } : {}),
   })
   await pglite.waitReady
   return pglite
+}
+
+/** Makes the install-time cluster template (`npm run cli -- pglite-template`, run by `npm ci`). */
+export async function prepareClusterTemplate(): Promise<string> {
+  const pglite = new PGlite('memory://', { extensions: PGLITE_EXTENSIONS })
+  await pglite.waitReady
+  try {
+    return await writeClusterTemplate(EXTENSION_NAMES, await pglite.dumpDataDir('none'))
+  } finally {
+    await pglite.close()
+  }
 }
 
 export function fromPglite(pglite: PGlite, log?: Logger): Database {
