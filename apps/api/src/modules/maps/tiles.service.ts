@@ -8,6 +8,7 @@ import {
   publishedPois,
   type TileBuildRow,
 } from './maps.queries.js'
+import { forgetCityBuild } from './tile-cache.js'
 import { buildTilePyramid, dataHash, type MapPoint, TILE_MAX_ZOOM } from './tile-pyramid.js'
 
 /** The previous build stays one version, so clients holding its versioned URLs finish their session. */
@@ -62,5 +63,6 @@ export async function buildCityTiles(
     tiles,
   )
   await pruneBuilds(db, city.id, KEEP_BUILDS)
+  forgetCityBuild(db, city.id)
   return { build, reused: false, ms: performance.now() - started }
 }
