@@ -179,6 +179,8 @@ const envSchema = z
     PACK_SIGNING_KEY: optionalString,
     PACK_KEEP_VERSIONS: int(3, 1, 100),
     PACK_TTL_DAYS: int(30, 1, 365),
+    /** In-process cache of served map tiles per process, in MB (0: every tile read from the database). */
+    TILE_CACHE_MB: int(64, 0, 4096),
     MEDIA_MAX_IMAGE_BYTES: int(10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     MEDIA_MAX_AUDIO_BYTES: int(50 * 1024 * 1024, 1024, 500 * 1024 * 1024),
     CONTENT_DIR: z.preprocess(emptyToUndefined, z.string().default('content')),
@@ -298,6 +300,7 @@ export interface Config {
   /** Where content-addressed blobs (basemaps, pack files) live on the embedded default. */
   blobDir: string
   packs: PacksConfig
+  maps: { tileCacheBytes: number }
 }
 
 export interface PacksConfig {
@@ -394,6 +397,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       keepVersions: e.PACK_KEEP_VERSIONS,
       ttlDays: e.PACK_TTL_DAYS,
     },
+    maps: { tileCacheBytes: e.TILE_CACHE_MB * 1024 * 1024 },
     content: {
       mediaDir: e.MEDIA_DIR,
       maxImageBytes: e.MEDIA_MAX_IMAGE_BYTES,

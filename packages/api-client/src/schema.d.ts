@@ -6818,7 +6818,7 @@ export interface components {
         PackFile: {
             bytes: number;
             media_type: string;
-            /** @description `pois`, `helpers`, `basemap`, `catalog`, `tour:<id>` or `media`. */
+            /** @description `pois`, `helpers`, `poi_tiles` (PMTiles of the POI/helper tiles), `basemap`, `catalog`, `tour:<id>` or `media`. */
             role: string;
             sha256: string;
             /** @example /v1/blobs/sha256/… */

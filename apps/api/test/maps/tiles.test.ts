@@ -3,7 +3,7 @@ import { VectorTile } from '@mapbox/vector-tile'
 import { sql } from 'kysely'
 import { PbfReader } from 'pbf'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { thenBuildTiles } from '../../src/modules/maps/index.js'
+import { buildCityTiles, thenBuildTiles } from '../../src/modules/maps/index.js'
 import { createPublishHandler } from '../../src/modules/publishing/index.js'
 import { insertRunningRun, runToCompletion } from '../helpers/job-context.js'
 import { describeWithOsmData } from '../helpers/osm-data.js'
@@ -117,6 +117,68 @@ describeWithOsmData('vector tiles of published POIs and helpers', () => {
     const tile = new VectorTile(new PbfReader(new Uint8Array(await plain.arrayBuffer())))
     expect(tile.layers.pois!.length).toBeGreaterThan(0)
     expect((await get('/v1/cities/sergiev-posad/tiles/14/0/0.mvt')).status).toBe(204)
+  })
+
+  it('tiles are kept per data version: served without the database, and a new version at once', async () => {
+    const { db } = t.database
+    const { rows } = await sql<{ id: number; lat: number; lon: number; city_id: number; name_ru: string }>`
+      SELECT p.id, p.lat, p.lon, p.city_id, p.name_ru FROM poi p JOIN cities c ON c.id = p.city_id
+      WHERE p.published AND c.slug = 'sergiev-posad' ORDER BY p.id LIMIT 1`.execute(db)
+    const poi = rows[0]!
+    const n = 2 ** 14
+    const x = Math.floor(((poi.lon + 180) / 360) * n)
+    const lat = (poi.lat * Math.PI) / 180
+    const y = Math.floor(((1 - Math.log(Math.tan(lat) + 1 / Math.cos(lat)) / Math.PI) / 2) * n)
+    const path = `/v1/cities/sergiev-posad/tiles/14/${x}/${y}.mvt`
+    const idsIn = async (res: Response) => {
+      const l = decode(await res.arrayBuffer()).layers.pois!
+      return Array.from({ length: l.length }, (_, i) => Number(l.feature(i).properties.id))
+    }
+    const first = await get(path)
+    expect(first.status).toBe(200)
+    const etag = first.headers.get('etag')
+    expect(await idsIn(first)).toContain(Number(poi.id))
+
+    // The stored rows go (as if read from another copy): the process still serves the built tile.
+    const build = stats.tiles.build_id
+    const saved = await sql<{ data: Uint8Array; sha256: string }>`
+      SELECT data, sha256 FROM map_tile WHERE build_id = ${build} AND z = 14 AND x = ${x} AND y = ${y}`.execute(
+      db,
+    )
+    await sql`DELETE FROM map_tile WHERE build_id = ${build} AND z = 14 AND x = ${x} AND y = ${y}`.execute(db)
+    const cached = await get(path)
+    expect(cached.status).toBe(200)
+    expect(cached.headers.get('etag')).toBe(etag)
+    await sql`INSERT INTO map_tile (build_id, z, x, y, data, sha256)
+      VALUES (${build}, 14, ${x}, ${y}, ${saved.rows[0]!.data}, ${saved.rows[0]!.sha256})`.execute(db)
+
+    // The POI is renamed and the archive rebuilt: the next request serves the new version.
+    const rebuild = async () => {
+      const city = await db
+        .selectFrom('cities')
+        .selectAll()
+        .where('id', '=', poi.city_id)
+        .executeTakeFirstOrThrow()
+      return buildCityTiles(db, {
+        id: city.id,
+        bbox: [city.bbox_min_lon, city.bbox_min_lat, city.bbox_max_lon, city.bbox_max_lat],
+      })
+    }
+    await sql`UPDATE poi SET name_ru = 'Переименованное место' WHERE id = ${poi.id}`.execute(db)
+    try {
+      expect((await rebuild()).reused).toBe(false)
+      const after = await get(path)
+      expect(after.status).toBe(200)
+      expect(after.headers.get('etag')).not.toBe(etag)
+      const l = decode(await after.arrayBuffer()).layers.pois!
+      const names = Array.from({ length: l.length }, (_, i) => l.feature(i).properties)
+      expect(names).toContainEqual(
+        expect.objectContaining({ id: Number(poi.id), name: 'Переименованное место' }),
+      )
+    } finally {
+      await sql`UPDATE poi SET name_ru = ${poi.name_ru} WHERE id = ${poi.id}`.execute(db)
+      await rebuild()
+    }
   })
 
   it('bad coordinates are a 400 problem; a city without a build is a 404', async () => {

@@ -2,9 +2,13 @@ import { createHash, createPublicKey, verify } from 'node:crypto'
 import { cp, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { VectorTile } from '@mapbox/vector-tile'
 import canonicalize from 'canonicalize'
+import { PbfReader } from 'pbf'
+import { PMTiles } from 'pmtiles'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { grantEntitlement, importContent, localMediaStore } from '../../src/modules/catalog/index.js'
+import { buildCityTiles } from '../../src/modules/maps/index.js'
 import { buildCityPack } from '../../src/modules/packs/index.js'
 import { localBlobStore } from '../../src/platform/blobs/blob-store.js'
 import { json } from '../helpers/http.js'
@@ -28,15 +32,20 @@ describeWithOsmData('offline city packs', () => {
   let t: TestApp
   let tmp: string
   const req = (path: string, headers: Record<string, string> = gorod) => t.app.request(path, { headers })
-  const build = () =>
-    t.deps.database.db
+  // As the publish run does: the tile archive first, then the pack.
+  const build = async () => {
+    const db = t.deps.database.db
+    const city = await db
       .selectFrom('cities')
-      .select('id')
+      .selectAll()
       .where('slug', '=', 'sergiev-posad')
       .executeTakeFirstOrThrow()
-      .then((city) =>
-        buildCityPack(t.deps.database.db, localBlobStore(join(tmp, 'blobs')), city, { keep: 2 }),
-      )
+    await buildCityTiles(db, {
+      id: city.id,
+      bbox: [city.bbox_min_lon, city.bbox_min_lat, city.bbox_max_lon, city.bbox_max_lat],
+    })
+    return buildCityPack(db, localBlobStore(join(tmp, 'blobs')), city, { keep: 2 })
+  }
   const manifest = async (headers: Record<string, string> = gorod): Promise<Manifest> => {
     const res = await req('/v1/cities/sergiev-posad/pack.json?platform=android', headers)
     expect(res.status).toBe(200)
@@ -85,6 +94,62 @@ describeWithOsmData('offline city packs', () => {
     expect(check(unsigned)).toBe(true)
     expect(check({ ...unsigned, version: 2 })).toBe(false)
     expect(check({ ...unsigned, files: unsigned.files.slice(1) })).toBe(false)
+  })
+
+  it('carries the POI/helper tiles as one PMTiles file with every published POI at max zoom', async () => {
+    const m = await manifest()
+    const file = m.files.find((f) => f.role === 'poi_tiles')!
+    expect(file).toMatchObject({ media_type: 'application/vnd.pmtiles' })
+    const archive = await bytes(file.url)
+    expect(archive.length).toBe(file.bytes)
+    expect(createHash('sha256').update(archive).digest('hex')).toBe(file.sha256)
+    const reader = new PMTiles({
+      getKey: () => file.sha256,
+      getBytes: async (offset: number, length: number) => ({
+        data: archive.buffer.slice(
+          archive.byteOffset + offset,
+          archive.byteOffset + offset + length,
+        ) as ArrayBuffer,
+      }),
+    })
+    const header = await reader.getHeader()
+    expect(header.maxZoom).toBe(14)
+    expect(
+      ((await reader.getMetadata()) as { vector_layers: Array<{ id: string }> }).vector_layers.map(
+        (l) => l.id,
+      ),
+    ).toEqual(['pois', 'helpers'])
+    // Every tile of max zoom the archive addresses, decoded; each POI once, where its point lies.
+    const db = t.deps.database.db
+    const published = await db
+      .selectFrom('poi')
+      .innerJoin('cities', 'cities.id', 'poi.city_id')
+      .select('poi.id')
+      .where('cities.slug', '=', 'sergiev-posad')
+      .where('poi.published', '=', true)
+      .execute()
+    const [w, s, e, n] = [header.minLon, header.minLat, header.maxLon, header.maxLat]
+    const tx = (lon: number) => Math.floor(((lon + 180) / 360) * 2 ** 14)
+    const ty = (lat: number) => {
+      const r = (lat * Math.PI) / 180
+      return Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * 2 ** 14)
+    }
+    const found: number[] = []
+    for (let x = tx(w); x <= tx(e); x++)
+      for (let y = ty(n); y <= ty(s); y++) {
+        const tile = await reader.getZxy(14, x, y)
+        if (!tile) continue
+        const layer = new VectorTile(new PbfReader(new Uint8Array(tile.data))).layers.pois
+        if (!layer) continue
+        for (let i = 0; i < layer.length; i++) {
+          const f = layer.feature(i)
+          const pt = f.loadGeometry()[0]![0]!
+          if (pt.x < 0 || pt.y < 0 || pt.x >= layer.extent || pt.y >= layer.extent) continue
+          expect(f.properties.cluster).toBeUndefined()
+          found.push(Number(f.properties.id))
+        }
+      }
+    expect(found.sort((a, b) => a - b)).toEqual(published.map((p) => Number(p.id)).sort((a, b) => a - b))
   })
 
   it('lists a locked tour without files and never serves its blobs to non-owners; an owner gets them', async () => {
@@ -197,6 +262,11 @@ describeWithOsmData('offline city packs', () => {
     expect(old.status).toBe(410)
     expect((await json(old)).code).toBe('PACK_VERSION_GONE')
     expect((await req(v1.files.find((f) => f.role === 'pois')!.url)).status).toBe(404)
+    expect((await req(v1.files.find((f) => f.role === 'poi_tiles')!.url)).status).toBe(404)
+    const v3 = await manifest()
+    expect(v3.files.find((f) => f.role === 'poi_tiles')!.sha256).not.toBe(
+      v1.files.find((f) => f.role === 'poi_tiles')!.sha256,
+    )
     expect((await req('/v1/cities/sergiev-posad/pack/changes?since=9')).status).toBe(404)
   })
 
@@ -205,6 +275,7 @@ describeWithOsmData('offline city packs', () => {
     const sp = body.cities.find((c: { slug: string }) => c.slug === 'sergiev-posad')
     expect(sp.pack).toMatchObject({ version: 3, manifest_url: '/v1/cities/sergiev-posad/pack.json' })
     expect(sp.pack.bytes.pois).toBeGreaterThan(0)
+    expect(sp.pack.bytes.poi_tiles).toBeGreaterThan(0)
     expect(sp.pack.total_bytes).toBeGreaterThanOrEqual(sp.pack.bytes.pois)
     const moscow = body.cities.find((c: { slug: string }) => c.slug === 'moscow')
     expect(moscow.pack).toBeNull()

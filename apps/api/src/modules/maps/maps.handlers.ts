@@ -1,4 +1,3 @@
-import { gunzipSync } from 'node:zlib'
 import type { RouteHandler } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { localBlobStore } from '../../platform/blobs/blob-store.js'
@@ -10,6 +9,7 @@ import { findBasemap } from './basemap.queries.js'
 import { mapStyle, tileJson, tileVersion } from './map-style.js'
 import { findTile, latestBuild } from './maps.queries.js'
 import type { basemapRoute, styleRoute, tileJsonRoute, tileRoute } from './maps.routes.js'
+import { tileCacheOf } from './tile-cache.js'
 
 const IMMUTABLE = 'public, max-age=31536000, immutable'
 const REVALIDATE = 'public, max-age=300, stale-while-revalidate=86400'
@@ -38,17 +38,34 @@ export const getTile: RouteHandler<typeof tileRoute, AppEnv> = async (c) => {
     throw new AppError('VALIDATION_FAILED', 'Тайла с такими координатами не существует', [
       { path: 'z/x/y', message: 'x и y должны быть меньше 2^z, z — не больше 30' },
     ])
-  const { db, build } = await cityAndBuild(c, slug)
-  const version = tileVersion(build)
+  const db = c.var.deps.database.db
+  // Served from the in-process cache of the built archive: no database read on a hit (ADR 014).
+  const tiles = tileCacheOf(db, c.var.deps.config.maps.tileCacheBytes)
+  const build = await tiles.build(c.var.tenant.id, slug, v, async () => {
+    const found = await cityAndBuild(c, slug)
+    return {
+      cityId: found.city.id,
+      buildId: found.build.id,
+      version: tileVersion(found.build),
+      maxZoom: found.build.max_zoom,
+    }
+  })
+  const { version } = build
   const cache = v === version ? IMMUTABLE : REVALIDATE
-  const tile = z <= build.max_zoom ? await findTile(db, build.id, z, x, y) : undefined
+  const tile =
+    z <= build.maxZoom
+      ? await tiles.tile(build, z, x, y, async () => {
+          const row = await findTile(db, build.buildId, z, x, y)
+          return row ? { gzip: Buffer.from(row.data), sha256: row.sha256 } : undefined
+        })
+      : undefined
   if (!tile) return c.body(null, 204, { 'Cache-Control': cache, Vary: VARY })
   const etag = `"${version}-${tile.sha256.slice(0, 16)}"`
   const headers = { ETag: etag, 'Cache-Control': cache, Vary: VARY }
   if (etagMatches(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers)
   const gzip = /\bgzip\b/.test(c.req.header('accept-encoding') ?? '')
-  const data = Buffer.from(tile.data)
-  return c.body(gzip ? data : gunzipSync(data), 200, {
+  const body = (gzip ? tile.gzip : tiles.plain(build, z, x, y, tile)) as Uint8Array<ArrayBuffer>
+  return c.body(body, 200, {
     ...headers,
     'Content-Type': 'application/vnd.mapbox-vector-tile',
     ...(gzip ? { 'Content-Encoding': 'gzip' } : {}),

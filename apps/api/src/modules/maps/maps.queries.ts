@@ -80,6 +80,13 @@ export async function pruneBuilds(db: Kysely<DB>, cityId: number, keep: number):
   return Number(result.numAffectedRows ?? 0)
 }
 
+/** Every stored tile of a build (gzip MVT), for the pack's PMTiles archive. */
+export async function buildTiles(db: Kysely<DB>, buildId: number) {
+  const { rows } = await sql<{ z: number; x: number; y: number; data: Uint8Array }>`
+    SELECT z, x, y, data FROM map_tile WHERE build_id = ${buildId}`.execute(db)
+  return rows
+}
+
 export async function findTile(db: Kysely<DB>, buildId: number, z: number, x: number, y: number) {
   const { rows } = await sql<{ data: Uint8Array; sha256: string }>`
     SELECT data, sha256 FROM map_tile WHERE build_id = ${buildId} AND z = ${z} AND x = ${x} AND y = ${y}`.execute(

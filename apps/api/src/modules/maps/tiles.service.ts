@@ -1,13 +1,18 @@
 import type { Kysely } from 'kysely'
 import type { DB } from '../../platform/db/schema.js'
+import { tileJson } from './map-style.js'
 import {
+  buildTiles,
   currentHelpers,
   findBuildByHash,
   insertBuild,
+  latestBuild,
   pruneBuilds,
   publishedPois,
   type TileBuildRow,
 } from './maps.queries.js'
+import { writePmtiles } from './pmtiles-writer.js'
+import { forgetCityBuild } from './tile-cache.js'
 import { buildTilePyramid, dataHash, type MapPoint, TILE_MAX_ZOOM } from './tile-pyramid.js'
 
 /** The previous build stays one version, so clients holding its versioned URLs finish their session. */
@@ -62,5 +67,40 @@ export async function buildCityTiles(
     tiles,
   )
   await pruneBuilds(db, city.id, KEEP_BUILDS)
+  forgetCityBuild(db, city.id)
   return { build, reused: false, ms: performance.now() - started }
+}
+
+/**
+ * The city's POI/helper tile archive as one PMTiles file (the pack's `poi_tiles` role): the stored
+ * gzip tiles of the latest build, unchanged, with the TileJSON layers and attribution as metadata.
+ * The same build always gives the same bytes (so the same blob); undefined while nothing is built.
+ */
+export async function poiTilesArchive(
+  db: Kysely<DB>,
+  city: { id: number; slug: string; name_ru: string; center_lon: number; center_lat: number },
+): Promise<{ bytes: Buffer; version: string } | undefined> {
+  const build = await latestBuild(db, city.id)
+  if (!build) return undefined
+  const tiles = await buildTiles(db, build.id)
+  if (tiles.length === 0) return undefined
+  const center = [city.center_lon, city.center_lat]
+  const tj = tileJson('', { slug: city.slug, name_ru: city.name_ru, center }, build)
+  const [w, s, e, n] = build.bounds as [number, number, number, number]
+  const bytes = writePmtiles(
+    tiles.map((t) => ({ z: t.z, x: t.x, y: t.y, data: Buffer.from(t.data) })),
+    {
+      tileCompression: 2,
+      tileType: 1,
+      bounds: [w, s, e, n],
+      center: [center[0]!, center[1]!, 12],
+      metadata: {
+        name: tj.name,
+        attribution: tj.attribution,
+        version: build.data_hash.slice(0, 16),
+        vector_layers: tj.vector_layers,
+      },
+    },
+  )
+  return { bytes, version: build.data_hash.slice(0, 16) }
 }

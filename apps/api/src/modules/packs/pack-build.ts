@@ -3,6 +3,7 @@ import canonicalize from 'canonicalize'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import type { BlobStore } from '../../platform/blobs/blob-store.js'
 import type { DB, PackRole } from '../../platform/db/schema.js'
+import { blobInUse, poiTilesArchive } from '../maps/index.js'
 import { OSM_ATTRIBUTION, OSM_LICENSE } from '../places/index.js'
 
 /**
@@ -33,6 +34,7 @@ export interface GeoJsonFeature {
 }
 
 export const GEOJSON = 'application/geo+json'
+export const PMTILES = 'application/vnd.pmtiles'
 const round7 = (n: number) => Math.round(n * 1e7) / 1e7
 
 export async function cityRecords(db: Kysely<DB>, cityId: number): Promise<PackRecord[]> {
@@ -128,7 +130,17 @@ export async function buildCityPack(
   },
 ): Promise<BuiltPack> {
   const records = await cityRecords(db, city.id)
-  const extra = opts.extraFiles ?? []
+  // The POI/helper tiles as one PMTiles file: the same build gives the same bytes, so the same blob.
+  const row = await db
+    .selectFrom('cities')
+    .select(['id', 'slug', 'name_ru', 'center_lon', 'center_lat'])
+    .where('id', '=', city.id)
+    .executeTakeFirstOrThrow()
+  const tiles = await poiTilesArchive(db, row)
+  const tilesFile = tiles
+    ? [{ role: 'poi_tiles' as const, ...(await blobs.putBytes(tiles.bytes)), media_type: PMTILES }]
+    : []
+  const extra = [...tilesFile, ...(opts.extraFiles ?? [])]
   const dataHash = createHash('sha256')
     .update(records.map((r) => `${r.kind}:${r.id}:${r.hash}`).join('\n'))
     .update(extra.map((f) => `${f.role}:${f.sha256}`).join('\n'))
@@ -223,7 +235,10 @@ export async function buildCityPack(
   return { ...built, files: files.map(({ role, sha256, bytes }) => ({ role, sha256, bytes })) }
 }
 
-/** Drops versions beyond the newest `keep`, then the pois/helpers blobs nothing kept names any more. */
+/**
+ * Drops versions beyond the newest `keep`, then the city-part blobs (pois, helpers, poi_tiles,
+ * basemap) that no kept version names and that are not the city's current basemap or extract.
+ */
 async function prune(db: Kysely<DB>, blobs: BlobStore, cityId: number, keep: number) {
   const orphans = await db.transaction().execute(async (trx: Transaction<DB>) => {
     const old = await trx
@@ -240,7 +255,7 @@ async function prune(db: Kysely<DB>, blobs: BlobStore, cityId: number, keep: num
       .selectFrom('city_pack_file')
       .select('sha256')
       .where('pack_id', 'in', ids)
-      .where('role', 'in', ['pois', 'helpers'])
+      .where('role', 'in', ['pois', 'helpers', 'poi_tiles', 'basemap'])
       .execute()
     await trx.deleteFrom('city_pack').where('id', 'in', ids).execute()
     const candidates = [...new Set(files.map((f) => f.sha256))]
@@ -251,7 +266,8 @@ async function prune(db: Kysely<DB>, blobs: BlobStore, cityId: number, keep: num
       .where('sha256', 'in', candidates)
       .execute()
     const kept = new Set(still.map((s) => s.sha256))
-    const gone = candidates.filter((c) => !kept.has(c))
+    const gone: string[] = []
+    for (const c of candidates) if (!kept.has(c) && !(await blobInUse(trx, c))) gone.push(c)
     if (gone.length)
       await trx.deleteFrom('pack_blob').where('sha256', 'in', gone).where('store', '=', 'blobs').execute()
     return gone

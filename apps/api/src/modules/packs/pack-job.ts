@@ -3,7 +3,7 @@ import { localBlobStore } from '../../platform/blobs/blob-store.js'
 import { type JobHandler, runCity } from '../../platform/jobs/types.js'
 import { findCityBySlug } from '../cities/index.js'
 import { findBasemap } from '../maps/index.js'
-import { buildCityPack } from './pack-build.js'
+import { buildCityPack, PMTILES } from './pack-build.js'
 
 /**
  * Runs after a successful publish (after the tile archive) or basemap build, in the same delivery:
@@ -25,7 +25,7 @@ export function thenBuildPack(publish: JobHandler, config: Config): JobHandler {
               role: 'basemap',
               sha256: basemap.sha256,
               bytes: basemap.bytes,
-              media_type: 'application/vnd.pmtiles',
+              media_type: PMTILES,
             },
           ]
         : [],

@@ -17,7 +17,10 @@ const FileSchema = z
   .object({
     role: z
       .string()
-      .openapi({ description: '`pois`, `helpers`, `basemap`, `catalog`, `tour:<id>` or `media`.' }),
+      .openapi({
+        description:
+          '`pois`, `helpers`, `poi_tiles` (PMTiles of the POI/helper tiles), `basemap`, `catalog`, `tour:<id>` or `media`.',
+      }),
     sha256: z.string(),
     bytes: z.number().int(),
     media_type: z.string(),
