@@ -15,12 +15,10 @@ const slugParam = z.object({
 
 const FileSchema = z
   .object({
-    role: z
-      .string()
-      .openapi({
-        description:
-          '`pois`, `helpers`, `poi_tiles` (PMTiles of the POI/helper tiles), `basemap`, `catalog`, `tour:<id>` or `media`.',
-      }),
+    role: z.string().openapi({
+      description:
+        '`pois`, `helpers`, `poi_tiles` (PMTiles of the POI/helper tiles), `basemap`, `catalog`, `tour:<id>` or `media`.',
+    }),
     sha256: z.string(),
     bytes: z.number().int(),
     media_type: z.string(),
