@@ -44,7 +44,7 @@ export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!adminToken && adminOperators.length === 0)
     throw new AppError(
       'ADMIN_DISABLED',
-      'Neither ADMIN_API_TOKEN nor ADMIN_TOKENS is configured: the admin API is closed',
+      'ADMIN_API_TOKEN and ADMIN_TOKENS are not configured: the admin API is closed',
     )
   const given = c.req.header(ADMIN_TOKEN_HEADER)
   if (!given) throw new AppError('ADMIN_TOKEN_REQUIRED', `Send the operator token in ${ADMIN_TOKEN_HEADER}`)
